@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages lightvault needs to build, test and run.
+# Idempotent: packages already present are skipped, so a second run costs nothing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  clang libclang-rt-dev libomp-dev # libFuzzer, sanitizer runtimes, OpenMP for clang
+  libssl-dev libsqlite3-dev libpq-dev
+  nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  postgresql                       # hub catalog tests for several replicas
+)
+# Node.js may come from another source that bundles npm; only ask Debian when absent.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,55 @@
+#include <cstdio>
+#include <map>
+#include <vector>
+
+#include "cli/command.h"
+
+namespace lv::cli {
+namespace {
+
+struct Registered {
+  std::string name, description;
+  CommandSetup setup;
+};
+
+std::vector<Registered>& registry() {
+  static std::vector<Registered> commands;
+  return commands;
+}
+
+}  // namespace
+
+CommandRegistrar::CommandRegistrar(std::string name, std::string description, CommandSetup setup) {
+  registry().push_back({std::move(name), std::move(description), std::move(setup)});
+}
+
+int fail(const Error& error) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "error: %s\n", error.message.c_str());
+  return kExitBadInput;
+}
+
+}  // namespace lv::cli
+
+int main(int argc, char** argv) {
+  using namespace lv::cli;
+  CLI::App app{"lightvault: a self-hosted AI model hub"};
+  app.require_subcommand(1);
+  std::map<CLI::App*, CommandRun> runs;
+  for (auto& command : registry()) {
+    CLI::App* sub = app.add_subcommand(command.name, command.description);
+    runs[sub] = command.setup(*sub);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return e.get_exit_code() == 0 ? 0 : kExitBadInput;
+  }
+  for (auto& [sub, run] : runs) {
+    if (sub->parsed()) return run();
+  }
+  return kExitBadInput;
+}

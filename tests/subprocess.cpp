@@ -1,0 +1,63 @@
+#include "subprocess.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace lv::testing_support {
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+std::string Completed::last_err_line() const {
+  std::string e = err;
+  while (!e.empty() && e.back() == '\n') e.pop_back();
+  size_t nl = e.rfind('\n');
+  return nl == std::string::npos ? e : e.substr(nl + 1);
+}
+
+Completed run_program(const std::vector<std::string>& argv) {
+  char out_tmpl[] = "/tmp/lv-out-XXXXXX", err_tmpl[] = "/tmp/lv-err-XXXXXX";
+  int out_fd = mkstemp(out_tmpl), err_fd = mkstemp(err_tmpl);
+  Completed c;
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null_fd = open("/dev/null", O_RDONLY);
+    dup2(null_fd, 0);
+    dup2(out_fd, 1);
+    dup2(err_fd, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  close(out_fd);
+  close(err_fd);
+  c.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  c.out = slurp(out_tmpl);
+  c.err = slurp(err_tmpl);
+  unlink(out_tmpl);
+  unlink(err_tmpl);
+  return c;
+}
+
+Completed run_lightvault(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {LV_CLI_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_program(argv);
+}
+
+}  // namespace lv::testing_support

@@ -1,0 +1,21 @@
+#pragma once
+// Runs the built `lightvault` binary (or any program) and captures what it printed, for
+// end-to-end tests of the command line.
+#include <string>
+#include <vector>
+
+namespace lv::testing_support {
+
+struct Completed {
+  int exit_code = -1;  // -1 if it did not exit normally (crashed)
+  std::string out, err;
+  std::string last_err_line() const;
+};
+
+// Runs argv[0] with the rest as arguments; stdin is /dev/null.
+Completed run_program(const std::vector<std::string>& argv);
+
+// Runs the lightvault binary built beside the tests.
+Completed run_lightvault(const std::vector<std::string>& args);
+
+}  // namespace lv::testing_support
