@@ -45,6 +45,7 @@ CommandRun setup(CLI::App& sub) {
     ModelArgs model;
     std::string text, reference;
     int ctx = 0;
+    int max_chunks = 0;
     bool json = false;
   };
   auto args = std::make_shared<Args>();
@@ -52,6 +53,7 @@ CommandRun setup(CLI::App& sub) {
   sub.add_option("--text", args->text, "text file to evaluate on")->required();
   sub.add_option("--ctx", args->ctx, "chunk length in tokens (default: min(512, the model's context))");
   sub.add_option("--reference", args->reference, "reference model for top-1 agreement and KL divergence");
+  sub.add_option("--max-chunks", args->max_chunks, "evaluate only the first N chunks (0: all)");
   sub.add_flag("--json", args->json, "print JSON instead of a table");
   return [args] {
     auto model = args->model.load();
@@ -69,6 +71,7 @@ CommandRun setup(CLI::App& sub) {
 
     EvalOptions options;
     options.ctx = args->ctx > 0 ? args->ctx : std::min(512, model->config.seq_len);
+    options.max_chunks = args->max_chunks;
     std::unique_ptr<ProgressBar> progress;
     options.progress = [&](int done, int total) {
       if (!progress) progress = std::make_unique<ProgressBar>("eval", total);

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "lightvault/model/gguf.h"
 #include "lightvault/model/llama2c.h"
 #include "lightvault/model/synth.h"
 
@@ -35,7 +36,8 @@ CommandRun setup(CLI::App& sub) {
     args->spec.shared_classifier = !args->separate_classifier;
     auto model = synthesize(args->spec);
     if (!model.ok()) return fail(model.error());
-    Status saved = save_llama2c(*model, args->out, args->tokenizer_out);
+    Status saved = ends_with(args->out, ".gguf") ? save_gguf(*model, args->out)
+                                                 : save_llama2c(*model, args->out, args->tokenizer_out);
     if (!saved.ok()) return fail(saved.error());
     std::printf("wrote %s: %lld parameters\n", args->out.c_str(), static_cast<long long>(model->parameter_count()));
     return 0;

@@ -4,10 +4,15 @@
 #include <filesystem>
 #include <fstream>
 
+#include "lightvault/model/gguf.h"
+#include "lightvault/model/hf_checkpoint.h"
+#include "lightvault/model/hf_tokenizer.h"
 #include "lightvault/model/llama2c.h"
 
 namespace lv {
 namespace {
+
+namespace fs = std::filesystem;
 
 bool has_gguf_magic(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -15,20 +20,30 @@ bool has_gguf_magic(const std::string& path) {
   return in.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0;
 }
 
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 }  // namespace
 
 Result<Tokenizer> load_tokenizer(const std::string& path) {
-  if (!std::filesystem::exists(path)) return make_error(path, "no such file");
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return make_error(path, "no such file");
+  if (has_gguf_magic(path)) return load_gguf_tokenizer(path);
+  if (ends_with(path, ".json")) return load_hf_tokenizer(path);
   return load_llama2c_tokenizer(path);
 }
 
 Result<Model> load_model(const std::string& path, const LoadOptions& options) {
-  namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(path, ec)) return make_error(path, "no such file");
-  Result<Model> loaded = load_llama2c(path);
+  Result<Model> loaded = Error{};
+  if (fs::is_directory(path, ec) || ends_with(path, ".safetensors")) loaded = load_hf_checkpoint(path);
+  else if (has_gguf_magic(path)) loaded = load_gguf(path);
+  else loaded = load_llama2c(path);
   if (!loaded.ok()) return loaded.error();
   Model model = std::move(loaded).value();
+
   if (!options.tokenizer_path.empty()) {
     LV_ASSIGN_OR_RETURN(model.tokenizer, load_tokenizer(options.tokenizer_path));
     if (model.tokenizer.vocab_size() != model.config.vocab_size) {
@@ -37,7 +52,6 @@ Result<Model> load_model(const std::string& path, const LoadOptions& options) {
                                                     std::to_string(model.config.vocab_size));
     }
   }
-  (void)has_gguf_magic;
   return model;
 }
 

@@ -34,8 +34,8 @@ Status Model::validate() const {
     const auto& s = c.layers[l];
     std::string p = "blk." + std::to_string(l) + ".";
     int64_t q_rows = int64_t{s.n_heads} * c.head_dim, kv_rows = int64_t{s.n_kv_heads} * c.head_dim;
-    LV_RETURN_IF_ERROR(check_shape(src, p + "attn_norm.weight", w.attn_norm, 1, c.dim));
     if (s.n_heads > 0) {
+      LV_RETURN_IF_ERROR(check_shape(src, p + "attn_norm.weight", w.attn_norm, 1, c.dim));
       LV_RETURN_IF_ERROR(check_shape(src, p + "attn_q.weight", w.wq, q_rows, c.dim));
       LV_RETURN_IF_ERROR(check_shape(src, p + "attn_k.weight", w.wk, kv_rows, c.dim));
       LV_RETURN_IF_ERROR(check_shape(src, p + "attn_v.weight", w.wv, kv_rows, c.dim));

@@ -1,6 +1,7 @@
 #include "lightvault/tensor/quantize.h"
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 namespace lv {
@@ -45,6 +46,27 @@ Tensor quantize_q8_0(const Tensor& t) {
   q.data = storage.get();
   q.owner = std::shared_ptr<const void>(storage, storage.get());
   return q;
+}
+
+Tensor i8_as_q8_0(const Tensor& t) {
+  const size_t row = row_bytes(DType::Q8_0, t.cols);
+  auto storage = std::shared_ptr<uint8_t[]>(new uint8_t[static_cast<size_t>(t.rows) * row]);
+  for (int64_t r = 0; r < t.rows; ++r) {
+    auto* blocks = reinterpret_cast<BlockQ8_0*>(storage.get() + r * row);
+    const int8_t* q = reinterpret_cast<const int8_t*>(t.row_ptr(r));
+    const uint16_t d = f32_to_f16(t.scales[r]);
+    for (int64_t b = 0; b < t.cols / kQ8BlockSize; ++b) {
+      blocks[b].d = d;
+      std::memcpy(blocks[b].qs, q + b * kQ8BlockSize, kQ8BlockSize);
+    }
+  }
+  Tensor out;
+  out.dtype = DType::Q8_0;
+  out.rows = t.rows;
+  out.cols = t.cols;
+  out.data = storage.get();
+  out.owner = std::shared_ptr<const void>(storage, storage.get());
+  return out;
 }
 
 }  // namespace lv

@@ -17,4 +17,9 @@ float quantize_row_i8(const float* x, int8_t* out, int64_t n);
 // A new heap tensor holding `t` (any dtype) quantized to Q8_0; t.cols must be a multiple of 32.
 Tensor quantize_q8_0(const Tensor& t);
 
+// An I8 tensor (one scale per row, cols a multiple of 32) re-encoded as Q8_0 without
+// requantizing: every block keeps the row's int8 values and takes the row's scale (rounded
+// to float16), so per-channel and per-tensor weights survive a trip through GGUF.
+Tensor i8_as_q8_0(const Tensor& t);
+
 }  // namespace lv

@@ -32,6 +32,7 @@ Tensor Tensor::from_f32(int64_t rows, int64_t cols, const float* values) {
 }
 
 void dequantize_row(const Tensor& t, int64_t r, float* out) {
+  if (t.cols == 0 || t.data == nullptr) return;
   const uint8_t* p = t.row_ptr(r);
   switch (t.dtype) {
     case DType::F32:

@@ -1,0 +1,218 @@
+#include "lightvault/compress/compress.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unordered_set>
+
+#include "lightvault/compress/prune.h"
+#include "lightvault/model/gguf.h"
+#include "lightvault/model/load.h"
+
+namespace lv {
+namespace {
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(path, "cannot open");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::vector<float>> full_mask(const ModelConfig& c) {
+  std::vector<std::vector<float>> mask;
+  for (const auto& l : c.layers) mask.emplace_back(static_cast<size_t>(l.n_heads), 1.0f);
+  return mask;
+}
+
+std::vector<std::vector<float>> mask_of(const ModelConfig& c, const PrunePlan& plan) {
+  auto mask = full_mask(c);
+  for (int l = 0; l < c.n_layers(); ++l) {
+    for (int h : plan.remove[l]) mask[l][h] = 0.0f;
+  }
+  return mask;
+}
+
+// Top-1 accuracy on the calibration text with the plan's heads masked.
+double masked_top1(const Model& model, const Calibration& calibration, const PrunePlan& plan) {
+  Transformer t(model);
+  t.set_head_mask(mask_of(model.config, plan));
+  return calibration_top1(t, calibration);
+}
+
+// The largest number of ranked groups whose removal keeps calibration top-1 at least
+// `target` × the original's (accuracy falls nearly monotonically as groups go, so bisect).
+PrunePlan plan_for_retention(const Model& model, const Calibration& calibration, const std::vector<HeadGroup>& ranked,
+                             const CompressOptions& o, const CompressProgress& progress) {
+  const double base = masked_top1(model, calibration, PrunePlan::empty_for(model.config));
+  int lo = 0, hi = static_cast<int>(ranked.size());
+  int step = 0, steps = static_cast<int>(std::ceil(std::log2(hi + 1))) + 1;
+  while (lo < hi) {
+    const int mid = (lo + hi + 1) / 2;
+    PrunePlan p = plan_from_ranking(model.config, ranked, mid, o.allow_layer_drop, importance_name(o.importance));
+    const double top1 = masked_top1(model, calibration, p);
+    if (top1 >= o.target_retention * base) lo = mid;
+    else hi = mid - 1;
+    if (progress) progress("retention search", ++step, steps);
+  }
+  return plan_from_ranking(model.config, ranked, lo, o.allow_layer_drop, importance_name(o.importance));
+}
+
+ModelFigures figures_of(const Model& m) {
+  ModelFigures f;
+  f.parameters = m.parameter_count();
+  f.attention_parameters = m.config.attention_params();
+  f.file_size = m.file_size;
+  return f;
+}
+
+}  // namespace
+
+Status check_disjoint(const std::string& calib_path, const std::string& calib, const std::string& eval_path,
+                      const std::string& eval) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::equivalent(calib_path, eval_path, ec)) {
+    return make_error(eval_path, "is also the calibration text; calibration and evaluation must not overlap");
+  }
+  std::unordered_set<std::string> lines;
+  std::istringstream c(calib);
+  for (std::string line; std::getline(c, line);) {
+    if (line.size() >= 40) lines.insert(line);
+  }
+  std::istringstream e(eval);
+  int line_no = 0;
+  for (std::string line; std::getline(e, line);) {
+    ++line_no;
+    if (line.size() >= 40 && lines.count(line)) {
+      return make_error(eval_path, "line " + std::to_string(line_no) + " also appears in the calibration text " +
+                                       calib_path + "; calibration and evaluation must not overlap");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<CompressReport> compress(const CompressOptions& o, const CompressProgress& progress) {
+  auto started = std::chrono::steady_clock::now();
+  CompressReport report;
+  report.options = o;
+  LV_ASSIGN_OR_RETURN(Model original, load_model(o.input, LoadOptions{o.tokenizer}));
+  if (original.tokenizer.empty()) return make_error(o.input, "has no tokenizer; pass one with --tokenizer");
+  report.before = figures_of(original);
+  const bool pruning = o.mode != PruneMode::None;
+  const int bos = original.tokenizer.bos_id();
+
+  // Texts.
+  std::string calib_text, eval_text;
+  std::vector<int> eval_tokens;
+  if (pruning && o.mode != PruneMode::Plan && o.calib_path.empty() &&
+      (o.importance == ImportanceMethod::Ablation || o.importance == ImportanceMethod::Activation ||
+       o.mode == PruneMode::TargetRetention)) {
+    return make_error("--calib", "is needed to score heads by " + std::string(importance_name(o.importance)) +
+                                     " or to search for a retention target");
+  }
+  if (!o.calib_path.empty()) {
+    LV_ASSIGN_OR_RETURN(calib_text, read_file(o.calib_path));
+  }
+  if (!o.eval_path.empty()) {
+    LV_ASSIGN_OR_RETURN(eval_text, read_file(o.eval_path));
+    if (!o.calib_path.empty()) LV_RETURN_IF_ERROR(check_disjoint(o.calib_path, calib_text, o.eval_path, eval_text));
+    LV_ASSIGN_OR_RETURN(eval_tokens, original.tokenizer.encode(eval_text, true, o.eval_path));
+  }
+  Calibration calibration;
+  if (!calib_text.empty()) {
+    LV_ASSIGN_OR_RETURN(auto calib_tokens, original.tokenizer.encode(calib_text, true, o.calib_path));
+    calibration = Calibration::from_tokens(calib_tokens, o.ctx, o.calib_chunks, bos);
+    if (calibration.chunks.empty()) return make_error(o.calib_path, "shorter than one chunk of --ctx tokens");
+  }
+
+  // Scores and the plan.
+  ImportanceOptions io;
+  io.seed = o.seed;
+  io.ablation_on_hidden = o.ablation_on_hidden;
+  auto score = [&](ImportanceMethod m) {
+    io.progress = [&](int done, int total) {
+      if (progress) progress(std::string("scoring heads (") + importance_name(m) + ")", done, total);
+    };
+    return score_heads(m, original, calibration, io);
+  };
+  report.plan = PrunePlan::empty_for(original.config);
+  if (o.mode == PruneMode::Plan) {
+    LV_ASSIGN_OR_RETURN(std::string text, read_file(o.plan_path));
+    LV_ASSIGN_OR_RETURN(report.plan, PrunePlan::from_json(text, o.plan_path));
+    LV_RETURN_IF_ERROR(report.plan.validate(original.config, o.allow_layer_drop, o.plan_path));
+  } else if (pruning) {
+    report.scores.push_back(score(o.importance));
+    const HeadScores& s = report.scores.front();
+    std::vector<HeadGroup> ranked = rank_groups(original.config, s);
+    if (o.mode == PruneMode::Threshold) {
+      report.plan = plan_by_threshold(original.config, s, o.threshold, o.allow_layer_drop);
+    } else if (o.mode == PruneMode::Ratio) {
+      const int groups = static_cast<int>(std::lround(o.ratio * static_cast<double>(ranked.size())));
+      report.plan = plan_from_ranking(original.config, ranked, groups, o.allow_layer_drop, importance_name(o.importance));
+    } else {
+      report.plan = plan_for_retention(original, calibration, ranked, o, progress);
+    }
+    LV_RETURN_IF_ERROR(report.plan.validate(original.config, o.allow_layer_drop, "plan"));
+  }
+
+  // Retention curves of every scorer on held-out text, for the chart.
+  if (pruning && o.curves && !eval_tokens.empty() && !calibration.chunks.empty()) {
+    Calibration held_out = Calibration::from_tokens(eval_tokens, o.ctx, o.curve_chunks, bos);
+    for (auto m : {ImportanceMethod::Magnitude, ImportanceMethod::Activation, ImportanceMethod::Ablation,
+                   ImportanceMethod::Random}) {
+      if (std::none_of(report.scores.begin(), report.scores.end(), [&](const HeadScores& s) { return s.method == m; })) {
+        report.scores.push_back(score(m));
+      }
+      const HeadScores& s = *std::find_if(report.scores.begin(), report.scores.end(),
+                                          [&](const HeadScores& x) { return x.method == m; });
+      std::vector<HeadGroup> ranked = rank_groups(original.config, s);
+      std::vector<RetentionPoint> curve;
+      double base = 0.0;
+      int done = 0;
+      for (double f : o.curve_fractions) {
+        const int groups = static_cast<int>(std::lround(f * static_cast<double>(ranked.size())));
+        PrunePlan p = plan_from_ranking(original.config, ranked, groups, true, importance_name(m));
+        RetentionPoint pt;
+        pt.fraction_pruned = static_cast<double>(p.removed_heads()) / p.total_heads();
+        pt.top1 = masked_top1(original, held_out, p);
+        if (groups == 0) base = pt.top1;
+        pt.retention = base > 0 ? pt.top1 / base : 0.0;
+        curve.push_back(pt);
+        if (progress) progress(std::string("retention curve (") + importance_name(m) + ")", ++done,
+                               static_cast<int>(o.curve_fractions.size()));
+      }
+      report.curves[importance_name(m)] = curve;
+    }
+  }
+
+  // Prune, quantize, write, and read back what was written.
+  LV_ASSIGN_OR_RETURN(Model pruned, prune(original, report.plan));
+  Model compressed = quantize_model(pruned, o.quant);
+  compressed.path = o.output;
+  LV_RETURN_IF_ERROR(save_gguf(compressed, o.output, GgufWriteOptions{}));
+  LV_ASSIGN_OR_RETURN(Model written, load_model(o.output));
+  report.after = figures_of(written);
+
+  if (!eval_tokens.empty()) {
+    EvalOptions eo;
+    eo.ctx = o.ctx;
+    eo.max_chunks = o.eval_chunks;
+    Transformer before(original), after(written);
+    eo.progress = [&](int done, int total) {
+      if (progress) progress("evaluating the original", done, total);
+    };
+    LV_ASSIGN_OR_RETURN(report.before.eval, evaluate(before, eval_tokens, eo));
+    eo.progress = [&](int done, int total) {
+      if (progress) progress("evaluating the compressed model", done, total);
+    };
+    LV_ASSIGN_OR_RETURN(report.after.eval, evaluate(after, eval_tokens, eo, &before));
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
+
+}  // namespace lv

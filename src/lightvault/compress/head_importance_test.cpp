@@ -1,0 +1,103 @@
+#include "lightvault/compress/head_importance.h"
+
+#include <gtest/gtest.h>
+
+#include "lightvault/model/synth.h"
+
+namespace lv {
+namespace {
+
+Model test_model() {
+  SynthSpec spec;
+  spec.dim = 32;
+  spec.hidden_dim = 48;
+  spec.n_layers = 2;
+  spec.n_heads = 4;
+  spec.n_kv_heads = 2;
+  spec.vocab_size = 270;
+  spec.seq_len = 32;
+  auto m = synthesize(spec);
+  EXPECT_TRUE(m.ok());
+  return std::move(m).value();
+}
+
+Tensor filled(int64_t rows, int64_t cols, float v) {
+  Tensor t = Tensor::zeros_f32(rows, cols);
+  for (int64_t i = 0; i < rows * cols; ++i) t.mutable_f32()[i] = v;
+  return t;
+}
+
+// Zeroes head h's columns of Wo in `layer`: the head then contributes nothing.
+void silence_head(Model& m, int layer, int h) {
+  const Tensor& wo = m.layers[layer].wo;
+  Tensor copy = Tensor::from_f32(wo.rows, wo.cols, wo.f32());
+  const int hd = m.config.head_dim;
+  for (int64_t r = 0; r < copy.rows; ++r) {
+    for (int d = 0; d < hd; ++d) copy.mutable_f32()[r * copy.cols + h * hd + d] = 0.0f;
+  }
+  m.layers[layer].wo = copy;
+}
+
+Calibration calibration() {
+  std::vector<int> tokens = {1};
+  for (int i = 1; i < 64; ++i) tokens.push_back(3 + (i * 31) % 260);
+  return Calibration::from_tokens(tokens, 16, 4, 1);
+}
+
+TEST(HeadImportanceTest, MagnitudeSumsTheHeadsWeightsAndSharesKeyValue) {
+  Model m = test_model();
+  const int dim = m.config.dim, hd = m.config.head_dim;  // 32, 8
+  auto& w = m.layers[0];
+  w.wq = filled(4 * hd, dim, 1.0f);
+  w.wk = filled(2 * hd, dim, -2.0f);
+  w.wv = filled(2 * hd, dim, 3.0f);
+  w.wo = filled(dim, 4 * hd, 0.5f);
+  HeadScores s = score_heads(ImportanceMethod::Magnitude, m, Calibration{}, {});
+  const double expected = hd * dim * 1.0 + dim * hd * 0.5 + (hd * dim * 2.0 + hd * dim * 3.0) / 2;
+  for (int h = 0; h < 4; ++h) EXPECT_DOUBLE_EQ(s.raw[0][h], expected);
+  for (int h = 0; h < 4; ++h) EXPECT_DOUBLE_EQ(s.normalized[0][h], 1.0);
+}
+
+TEST(HeadImportanceTest, SilentHeadScoresZeroByAblationAndActivation) {
+  Model m = test_model();
+  silence_head(m, 1, 2);
+  for (auto method : {ImportanceMethod::Ablation, ImportanceMethod::Activation}) {
+    HeadScores s = score_heads(method, m, calibration(), {});
+    EXPECT_NEAR(s.raw[1][2], 0.0, 1e-12) << importance_name(method);
+    for (int l = 0; l < 2; ++l) {
+      for (int h = 0; h < 4; ++h) {
+        if (l == 1 && h == 2) continue;
+        EXPECT_GT(s.raw[l][h], 1e-9) << importance_name(method) << " layer " << l << " head " << h;
+      }
+    }
+    EXPECT_DOUBLE_EQ(s.normalized[1][2], 0.0);
+  }
+  ImportanceOptions hidden;
+  hidden.ablation_on_hidden = true;
+  HeadScores h = score_heads(ImportanceMethod::Ablation, m, calibration(), hidden);
+  EXPECT_NEAR(h.raw[1][2], 0.0, 1e-12);
+  EXPECT_GT(h.raw[0][0], 0.0);
+}
+
+TEST(HeadImportanceTest, RandomIsReproducible) {
+  Model m = test_model();
+  ImportanceOptions o;
+  o.seed = 5;
+  HeadScores a = score_heads(ImportanceMethod::Random, m, Calibration{}, o);
+  HeadScores b = score_heads(ImportanceMethod::Random, m, Calibration{}, o);
+  EXPECT_EQ(a.raw, b.raw);
+  for (const auto& l : a.raw) {
+    for (double v : l) {
+      EXPECT_GE(v, 0.0);
+      EXPECT_LT(v, 1.0);
+    }
+  }
+}
+
+TEST(HeadImportanceTest, ParsesNames) {
+  EXPECT_EQ(parse_importance("ablation").value(), ImportanceMethod::Ablation);
+  EXPECT_FALSE(parse_importance("gradient").ok());
+}
+
+}  // namespace
+}  // namespace lv

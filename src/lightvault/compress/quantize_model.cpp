@@ -1,0 +1,96 @@
+#include "lightvault/compress/quantize_model.h"
+
+#include <cmath>
+
+#include "lightvault/tensor/quantize.h"
+
+namespace lv {
+
+const char* granularity_name(QuantGranularity g) {
+  switch (g) {
+    case QuantGranularity::None: return "none";
+    case QuantGranularity::Tensor: return "tensor";
+    case QuantGranularity::Channel: return "channel";
+    case QuantGranularity::Block32: return "block32";
+  }
+  return "?";
+}
+
+Result<QuantGranularity> parse_granularity(const std::string& name) {
+  for (auto g : {QuantGranularity::None, QuantGranularity::Tensor, QuantGranularity::Channel, QuantGranularity::Block32}) {
+    if (name == granularity_name(g)) return g;
+  }
+  return make_error("--quant", "unknown granularity '" + name + "' (none, tensor, channel, block32)");
+}
+
+Tensor quantize_tensor(const Tensor& t, QuantGranularity granularity) {
+  if (granularity == QuantGranularity::Block32 && t.cols % kQ8BlockSize == 0) return quantize_q8_0(t);
+  const size_t n = static_cast<size_t>(t.numel());
+  auto values = std::shared_ptr<int8_t[]>(new int8_t[n]);
+  auto scales = std::shared_ptr<float[]>(new float[static_cast<size_t>(t.rows)]);
+  std::vector<float> row(static_cast<size_t>(t.cols));
+  float tensor_scale = 0.0f;
+  if (granularity == QuantGranularity::Tensor) {
+    float amax = 0.0f;
+    for (int64_t r = 0; r < t.rows; ++r) {
+      dequantize_row(t, r, row.data());
+      for (float v : row) amax = std::fmax(amax, std::fabs(v));
+    }
+    tensor_scale = amax / 127.0f;
+  }
+  for (int64_t r = 0; r < t.rows; ++r) {
+    dequantize_row(t, r, row.data());
+    int8_t* q = values.get() + r * t.cols;
+    if (granularity == QuantGranularity::Tensor) {
+      const float inv = tensor_scale != 0.0f ? 1.0f / tensor_scale : 0.0f;
+      for (int64_t c = 0; c < t.cols; ++c) {
+        long v = std::lround(row[c] * inv);
+        q[c] = static_cast<int8_t>(v > 127 ? 127 : (v < -127 ? -127 : v));
+      }
+      scales[r] = tensor_scale;
+    } else {
+      scales[r] = quantize_row_i8(row.data(), q, t.cols);
+    }
+  }
+  Tensor out;
+  out.dtype = DType::I8;
+  out.rows = t.rows;
+  out.cols = t.cols;
+  out.data = values.get();
+  out.scales = scales.get();
+  struct Storage {
+    std::shared_ptr<int8_t[]> values;
+    std::shared_ptr<float[]> scales;
+  };
+  auto storage = std::make_shared<Storage>(Storage{values, scales});
+  out.owner = std::shared_ptr<const void>(storage, storage.get());
+  return out;
+}
+
+Model quantize_model(const Model& model, const QuantSpec& spec) {
+  Model out = model;
+  if (spec.granularity == QuantGranularity::None) return out;
+  auto q = [&](Tensor& t) {
+    if (!t.empty()) t = quantize_tensor(t, spec.granularity);
+  };
+  for (auto& w : out.layers) {
+    if (spec.attention) {
+      q(w.wq);
+      q(w.wk);
+      q(w.wv);
+      q(w.wo);
+    }
+    if (spec.feed_forward) {
+      q(w.w_gate);
+      q(w.w_up);
+      q(w.w_down);
+    }
+  }
+  if (spec.classifier) {
+    q(out.classifier);
+    if (out.shared_classifier) out.token_embedding = out.classifier;
+  }
+  return out;
+}
+
+}  // namespace lv

@@ -1,0 +1,238 @@
+// The public kernels: pick an instruction set once, quantize X when the weights are int8,
+// then split the weight rows over the OpenMP threads. The arithmetic itself lives in
+// kernels_scalar.cpp, kernels_avx2.cpp and kernels_avx512.cpp.
+//
+// This file is compiled for baseline x86-64, so it may run on any CPU: it only asks the CPU
+// what it has and never executes AVX itself.
+#include "lightvault/tensor/kernels.h"
+
+#include <omp.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "lightvault/tensor/kernels_internal.h"
+
+namespace lv {
+namespace kernels_detail {
+
+int parse_isa(const char* name) {
+  if (name == nullptr) return -1;
+  if (std::strcmp(name, "scalar") == 0) return static_cast<int>(Isa::Scalar);
+  if (std::strcmp(name, "avx2") == 0) return static_cast<int>(Isa::Avx2);
+  if (std::strcmp(name, "avx512") == 0) return static_cast<int>(Isa::Avx512);
+  return -1;
+}
+
+const IsaKernels& kernels_for(int isa) {
+  switch (static_cast<Isa>(isa)) {
+    case Isa::Avx512: return avx512_kernels();
+    case Isa::Avx2: return avx2_kernels();
+    case Isa::Scalar: break;
+  }
+  return scalar_kernels();
+}
+
+}  // namespace kernels_detail
+
+namespace {
+
+using kernels_detail::IsaKernels;
+using kernels_detail::MatmulJob;
+
+bool cpu_has(Isa isa) {
+  __builtin_cpu_init();
+  switch (isa) {
+    case Isa::Scalar:
+      return true;
+    case Isa::Avx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    case Isa::Avx512:
+      // The AVX-512 file is built with F/BW/VL/DQ/VNNI and also uses AVX2+FMA+F16C code
+      // (its X quantizer), so all of them must be there. Every AVX-512 VNNI CPU has DQ.
+      return cpu_has(Isa::Avx2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+             __builtin_cpu_supports("avx512vnni");
+  }
+  return false;
+}
+
+Isa best_isa() {
+  if (cpu_has(Isa::Avx512)) return Isa::Avx512;
+  if (cpu_has(Isa::Avx2)) return Isa::Avx2;
+  return Isa::Scalar;
+}
+
+// The best ISA, or what LV_ISA asks for when the CPU has it.
+Isa initial_isa() {
+  const Isa best = best_isa();
+  const char* env = std::getenv("LV_ISA");
+  if (env == nullptr || *env == '\0') return best;
+  const int wanted = kernels_detail::parse_isa(env);
+  if (wanted < 0) {
+    std::fprintf(stderr, "lightvault: LV_ISA=%s is not one of scalar, avx2, avx512; using %s\n", env,
+                 isa_name(best));
+    return best;
+  }
+  if (!cpu_has(static_cast<Isa>(wanted))) {
+    std::fprintf(stderr, "lightvault: LV_ISA=%s but this CPU lacks it; using %s\n", env, isa_name(best));
+    return best;
+  }
+  return static_cast<Isa>(wanted);
+}
+
+// -1 until first use; written by force_isa. Any thread may race to initialize: all compute
+// the same value.
+std::atomic<int> g_isa{-1};
+
+const IsaKernels& active_kernels() { return kernels_detail::kernels_for(static_cast<int>(active_isa())); }
+
+// Below this many multiply-adds a call runs on the calling thread: waking the OpenMP team
+// costs a few microseconds, more than the work itself.
+constexpr int64_t kMinParallelWork = 64 * 1024;
+
+// Weight rows per unit of OpenMP work: a multiple of every kernel's register tile (4) so
+// that only the last unit has a ragged edge.
+constexpr int64_t kRowsPerUnit = 16;
+
+// I8 kernels sum a whole row of int8 products in int32, and the X quantizers keep
+// 128 * sum(x) in int32 too: 128 * 127 * kMaxI8Cols < 2^31. (Q8_0 sums only 32 products.)
+constexpr int64_t kMaxI8Cols = 131072;
+
+[[noreturn]] void fail(const char* what, const Tensor& W) {
+  std::fprintf(stderr, "lightvault: matmul: %s (%s weight %lld x %lld)\n", what,
+               std::string(dtype_name(W.dtype)).c_str(), static_cast<long long>(W.rows),
+               static_cast<long long>(W.cols));
+  std::abort();
+}
+
+// Callers (the runtime) check shapes when they load a model; a violation here is a bug.
+void check_preconditions(const Tensor& W) {
+  if (W.data == nullptr) fail("weight has no data", W);
+  if (W.dtype == DType::Q8_0 && W.cols % kQ8BlockSize != 0) fail("Q8_0 needs cols to be a multiple of 32", W);
+  if (W.dtype == DType::I8 && W.scales == nullptr) fail("I8 weight has no scales", W);
+  if (W.dtype == DType::I8 && W.cols > kMaxI8Cols) fail("I8 rows longer than 131072 would overflow int32", W);
+}
+
+// Scratch for quantized X, owned by the calling thread and reused across calls so that
+// decode (one call per weight matrix per token) does not allocate.
+struct QuantScratch {
+  std::vector<int8_t> q;
+  std::vector<float> d;
+  std::vector<int32_t> bias;
+};
+
+void run_matmul(const IsaKernels& k, const Tensor& W, const float* X, int64_t n, float* Y) {
+  if (W.rows <= 0 || n <= 0) return;
+  check_preconditions(W);
+
+  MatmulJob job;
+  job.w = static_cast<const uint8_t*>(W.data);
+  job.w_stride = row_bytes(W.dtype, W.cols);
+  job.w_scales = W.scales;
+  job.rows = W.rows;
+  job.cols = W.cols;
+  job.n = n;
+  job.x = X;
+  job.y = Y;
+
+  kernels_detail::RowsFn rows_fn = nullptr;
+  kernels_detail::QuantizeQ8Fn quantize_q8 = nullptr;
+  kernels_detail::QuantizeI8Fn quantize_i8 = nullptr;
+  int64_t scales_per_row = 0;  // entries of xd per token
+  switch (W.dtype) {
+    case DType::F32: rows_fn = k.rows_f32; break;
+    case DType::F16: rows_fn = k.rows_f16; break;
+    case DType::Q8_0:
+      rows_fn = k.rows_q8_0;
+      quantize_q8 = k.quantize_q8_0;
+      scales_per_row = W.cols / kQ8BlockSize;
+      break;
+    case DType::I8:
+      rows_fn = k.rows_i8;
+      quantize_i8 = k.quantize_i8;
+      scales_per_row = 1;
+      break;
+  }
+
+  const bool quantized = scales_per_row > 0;
+  if (quantized) {
+    thread_local QuantScratch scratch;
+    scratch.q.resize(static_cast<size_t>(n * W.cols));
+    scratch.d.resize(static_cast<size_t>(n * scales_per_row));
+    scratch.bias.resize(static_cast<size_t>(n));
+    job.xq = scratch.q.data();
+    job.xd = scratch.d.data();
+    job.xbias = scratch.bias.data();
+  }
+
+  // One parallel region for both phases: X is quantized once (tokens split over threads),
+  // then the implicit barrier of the first `omp for` publishes it to all threads before they
+  // read it. Inside another parallel region (or with one thread) everything runs here.
+  const int64_t work = W.rows * W.cols * n;
+  const bool threaded = work >= kMinParallelWork && !omp_in_parallel() && omp_get_max_threads() > 1;
+  const int64_t units = (W.rows + kRowsPerUnit - 1) / kRowsPerUnit;
+  int8_t* xq = const_cast<int8_t*>(job.xq);
+  float* xd = const_cast<float*>(job.xd);
+  int32_t* xbias = const_cast<int32_t*>(job.xbias);
+
+#pragma omp parallel if (threaded)
+  {
+    if (quantized) {
+#pragma omp for schedule(static)
+      for (int64_t t = 0; t < n; ++t) {
+        if (quantize_q8 != nullptr) {
+          quantize_q8(X + t * W.cols, W.cols, xq + t * W.cols, xd + t * scales_per_row);
+        } else {
+          quantize_i8(X + t * W.cols, W.cols, xq + t * W.cols, xd + t, xbias + t);
+        }
+      }
+    }
+#pragma omp for schedule(static)
+    for (int64_t u = 0; u < units; ++u) {
+      const int64_t r0 = u * kRowsPerUnit;
+      const int64_t r1 = r0 + kRowsPerUnit < W.rows ? r0 + kRowsPerUnit : W.rows;
+      rows_fn(job, r0, r1);
+    }
+  }
+}
+
+}  // namespace
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Scalar: return "scalar";
+    case Isa::Avx2: return "avx2";
+    case Isa::Avx512: return "avx512";
+  }
+  return "?";
+}
+
+Isa active_isa() {
+  int isa = g_isa.load(std::memory_order_relaxed);
+  if (isa < 0) {
+    isa = static_cast<int>(initial_isa());
+    int expected = -1;
+    // Keep a force_isa that ran meanwhile.
+    if (!g_isa.compare_exchange_strong(expected, isa)) isa = expected;
+  }
+  return static_cast<Isa>(isa);
+}
+
+Isa force_isa(Isa isa) {
+  if (!cpu_has(isa)) return active_isa();
+  g_isa.store(static_cast<int>(isa));
+  return isa;
+}
+
+void matmul(const Tensor& W, const float* X, int64_t n, float* Y) { run_matmul(active_kernels(), W, X, n, Y); }
+
+float dot(const float* a, const float* b, int64_t n) { return active_kernels().dot(a, b, n); }
+
+void axpy(float a, const float* x, float* y, int64_t n) { active_kernels().axpy(a, x, y, n); }
+
+}  // namespace lv

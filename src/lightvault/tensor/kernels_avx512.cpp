@@ -1,0 +1,328 @@
+// AVX-512 kernels (F, BW, VL, DQ and VNNI: Ice Lake, Sapphire Rapids, Zen 4 and later).
+//
+// Float paths use 16-wide FMA with masked loads for ragged tails. Int8 paths use vpdpbusd,
+// which multiplies unsigned by signed bytes and adds groups of four into int32 lanes. Both
+// operands are signed here, so either
+//  - each weight byte is flipped to w + 128 (an XOR with 0x80) and the excess 128 * sum(x)
+//    is taken back out (I8 rows, Q8_0 prefill tiles, where the correction is shared), or
+//  - the sign of w moves onto x: |w| * (x * sign(w)) == w * x (Q8_0 decode).
+// Every step is exact integer arithmetic.
+//
+// GCC 12's AVX-512 headers fill "don't care" lanes with a self-initialized variable, which
+// -Wuninitialized flags once those intrinsics are inlined (GCC bug 105593, fixed in GCC 13).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include "lightvault/tensor/kernels_internal.h"
+
+namespace lv::kernels_detail {
+namespace {
+
+float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
+float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// Lanes [0, n) set; n <= 16 (or 64 for bytes).
+__mmask16 tail_mask16(int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
+__mmask64 tail_mask64(int64_t n) { return n >= 64 ? ~0ull : (1ull << n) - 1ull; }
+
+// ---- F32 and F16 weights -------------------------------------------------------------
+
+struct F32Weights {
+  static constexpr int kDecodeRows = 4;  // see rows_by_shape
+  static __m512 load16(const uint8_t* row, int64_t c) { return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + c); }
+  static __m512 load_tail(const uint8_t* row, int64_t c, __mmask16 m) {
+    return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(row) + c);
+  }
+};
+
+struct F16Weights {
+  static constexpr int kDecodeRows = 1;
+  static __m512 load16(const uint8_t* row, int64_t c) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * c)));
+  }
+  static __m512 load_tail(const uint8_t* row, int64_t c, __mmask16 m) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, row + 2 * c));
+  }
+};
+
+// R weight rows x T tokens of float dot products, 16 columns per step; the last partial step
+// uses masked loads (masked lanes read as 0 and add nothing).
+template <class Weights>
+struct FloatTile {
+  static constexpr int kDecodeRows = Weights::kDecodeRows;
+
+  template <int R, int T>
+  static void tile(const MatmulJob& job, int64_t r0, int64_t t0) {
+    const uint8_t* w[R];
+    const float* x[T];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) w[r] = job.w + (r0 + r) * job.w_stride;
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) x[t] = job.x + (t0 + t) * job.cols;
+
+    __m512 acc[R][T];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+
+    int64_t c = 0;
+    for (; c + 16 <= job.cols; c += 16) {
+      __m512 xv[T];
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) xv[t] = _mm512_loadu_ps(x[t] + c);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const __m512 wv = Weights::load16(w[r], c);
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
+      }
+    }
+    if (c < job.cols) {
+      const __mmask16 m = tail_mask16(job.cols - c);
+      __m512 xv[T];
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) xv[t] = _mm512_maskz_loadu_ps(m, x[t] + c);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const __m512 wv = Weights::load_tail(w[r], c, m);
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) acc[r][t] = _mm512_fmadd_ps(wv, xv[t], acc[r][t]);
+      }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) job.y[(t0 + t) * job.rows + r0 + r] = _mm512_reduce_add_ps(acc[r][t]);
+  }
+
+  // Decode: one row against X with four accumulators, so that the FMA latency never holds
+  // up the stream of weight loads.
+  static float row(const MatmulJob& job, int64_t r) {
+    const uint8_t* w = job.w + r * job.w_stride;
+    const float* x = job.x;
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    int64_t c = 0;
+    for (; c + 64 <= job.cols; c += 64) {
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+        acc[k] = _mm512_fmadd_ps(Weights::load16(w, c + 16 * k), _mm512_loadu_ps(x + c + 16 * k), acc[k]);
+      }
+    }
+    for (; c < job.cols; c += 16) {
+      const __mmask16 m = tail_mask16(job.cols - c < 16 ? job.cols - c : 16);
+      acc[0] = _mm512_fmadd_ps(Weights::load_tail(w, c, m), _mm512_maskz_loadu_ps(m, x + c), acc[0]);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+  }
+};
+
+// ---- Q8_0 weights: per block of 32, d_w * d_x * (int8 dot) -------------------------------
+
+// A block is 32 bytes: one ymm. Each int32 lane of vpdpbusd sums four products; starting the
+// lane from -128 * (sum of its four x) leaves exactly the sum of its four w * x. (One bias for
+// the whole block in one lane would be exact too, but lanes of opposite sign ~16000 would then
+// cancel in the float sum and lose digits.) The per-lane bias costs one vpdpbusd per token and
+// block, shared by the R weight rows.
+struct Q8Tile {
+  static constexpr int kDecodeRows = 1;
+
+  template <int R, int T>
+  static void tile(const MatmulJob& job, int64_t r0, int64_t t0) {
+    const int64_t nb = job.cols / kQ8BlockSize;
+    const BlockQ8_0* w[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) w[r] = reinterpret_cast<const BlockQ8_0*>(job.w + (r0 + r) * job.w_stride);
+    const int8_t* xq = job.xq + t0 * job.cols;
+    const float* xd = job.xd + t0 * nb;
+    const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));  // also the unsigned byte 128
+    const __m256i zero = _mm256_setzero_si256();
+
+    __m256 acc[R][T];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+
+    for (int64_t b = 0; b < nb; ++b) {
+      __m256i xv[T];
+      __m256i bias[T];
+      __m256 dx[T];
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        xv[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + t * job.cols + b * kQ8BlockSize));
+        bias[t] = _mm256_sub_epi32(zero, _mm256_dpbusd_epi32(zero, flip, xv[t]));
+        dx[t] = _mm256_set1_ps(xd[t * nb + b]);
+      }
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const __m256i wu = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[r][b].qs)), flip);
+        const __m256 dw = _mm256_set1_ps(half_to_float(w[r][b].d));
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) {
+          const __m256i dp = _mm256_dpbusd_epi32(bias[t], wu, xv[t]);
+          acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dp), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) job.y[(t0 + t) * job.rows + r0 + r] = hsum(acc[r][t]);
+  }
+
+  // Decode: with one weight row there is nothing to share a bias with, so this uses the
+  // sign trick instead: |w| * (x * sign(w)) == w * x, every lane exact.
+  static __m256 block(const BlockQ8_0& w, const int8_t* x, float dx, __m256 acc) {
+    const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.qs));
+    const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x));
+    const __m256i dp = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(wv), _mm256_sign_epi8(xv, wv));
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(dp), _mm256_set1_ps(half_to_float(w.d) * dx), acc);
+  }
+
+  static float row(const MatmulJob& job, int64_t r) {
+    const BlockQ8_0* w = reinterpret_cast<const BlockQ8_0*>(job.w + r * job.w_stride);
+    const int64_t nb = job.cols / kQ8BlockSize;
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    int64_t b = 0;
+    for (; b + 4 <= nb; b += 4) {
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) acc[k] = block(w[b + k], job.xq + (b + k) * kQ8BlockSize, job.xd[b + k], acc[k]);
+    }
+    for (; b < nb; ++b) acc[0] = block(w[b], job.xq + b * kQ8BlockSize, job.xd[b], acc[0]);
+    return hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+  }
+};
+
+// ---- I8 weights: one scale per row, so the whole row sums in int32 ------------------------
+
+struct I8Tile {
+  static constexpr int kDecodeRows = 1;
+
+  template <int R, int T>
+  static void tile(const MatmulJob& job, int64_t r0, int64_t t0) {
+    const int8_t* w[R];
+    const int8_t* x[T];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) w[r] = reinterpret_cast<const int8_t*>(job.w + (r0 + r) * job.w_stride);
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) x[t] = job.xq + (t0 + t) * job.cols;
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+
+    __m512i acc[R][T];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_si512();
+
+    // Masked-off bytes load as 0: a weight of 0 flips to 128 but meets an x of 0.
+    for (int64_t c = 0; c < job.cols; c += 64) {
+      const __mmask64 m = tail_mask64(job.cols - c);
+      __m512i xv[T];
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) xv[t] = _mm512_maskz_loadu_epi8(m, x[t] + c);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const __m512i wu = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, w[r] + c), flip);
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) acc[r][t] = _mm512_dpbusd_epi32(acc[r][t], wu, xv[t]);
+      }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) job.y[(t0 + t) * job.rows + r0 + r] = finish(job, r0 + r, t0 + t, acc[r][t]);
+    }
+  }
+
+  // s_w * s_x * sum(w * x) from the lanes of sum((w + 128) * x). That sum may pass 2^31 on
+  // the way; the true sum(w * x) fits (cols is bounded in kernels.cpp), so the bias is added
+  // in unsigned arithmetic, which wraps instead of overflowing.
+  static float finish(const MatmulJob& job, int64_t r, int64_t t, __m512i acc) {
+    const uint32_t wrapped =
+        static_cast<uint32_t>(_mm512_reduce_add_epi32(acc)) + static_cast<uint32_t>(job.xbias[t]);
+    return job.w_scales[r] * job.xd[t] * static_cast<float>(static_cast<int32_t>(wrapped));
+  }
+
+  // Decode: one row, four accumulators of 64 bytes each.
+  static float row(const MatmulJob& job, int64_t r) {
+    const int8_t* w = reinterpret_cast<const int8_t*>(job.w + r * job.w_stride);
+    const int8_t* x = job.xq;
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+    __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+    int64_t c = 0;
+    for (; c + 256 <= job.cols; c += 256) {
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+        const __m512i wu = _mm512_xor_si512(_mm512_loadu_si512(w + c + 64 * k), flip);
+        acc[k] = _mm512_dpbusd_epi32(acc[k], wu, _mm512_loadu_si512(x + c + 64 * k));
+      }
+    }
+    for (; c < job.cols; c += 64) {
+      const __mmask64 m = tail_mask64(job.cols - c);
+      const __m512i wu = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, w + c), flip);
+      acc[0] = _mm512_dpbusd_epi32(acc[0], wu, _mm512_maskz_loadu_epi8(m, x + c));
+    }
+    return finish(job, r, 0, _mm512_add_epi32(_mm512_add_epi32(acc[0], acc[1]), _mm512_add_epi32(acc[2], acc[3])));
+  }
+};
+
+// Prefill tiles are 4 rows x 4 tokens: 16 accumulators plus 4 X vectors and a W vector fit
+// the 32 vector registers.
+template <class K>
+constexpr RowsFn rows = rows_by_shape<K, 4, 4>;
+
+// ---- dot and axpy ---------------------------------------------------------------------
+
+float dot(const float* a, const float* b, int64_t n) {
+  // Four independent accumulators hide the FMA latency.
+  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      acc[k] = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16 * k), _mm512_loadu_ps(b + i + 16 * k), acc[k]);
+    }
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 m = tail_mask16(n - i < 16 ? n - i : 16);
+    acc[0] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc[0]);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+}
+
+void axpy(float a, const float* x, float* y, int64_t n) {
+  const __m512 av = _mm512_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    _mm512_storeu_ps(y + i, _mm512_fmadd_ps(av, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+  }
+  if (i < n) {
+    const __mmask16 m = tail_mask16(n - i);
+    _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));
+  }
+}
+
+}  // namespace
+
+namespace {
+constexpr IsaKernels kAvx512{rows<FloatTile<F32Weights>>,
+                             rows<FloatTile<F16Weights>>,
+                             rows<Q8Tile>,
+                             rows<I8Tile>,
+                             avx2_quantize_q8_0,
+                             avx2_quantize_i8,
+                             dot,
+                             axpy};
+}  // namespace
+
+const IsaKernels& avx512_kernels() { return kAvx512; }
+
+}  // namespace lv::kernels_detail

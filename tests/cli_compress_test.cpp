@@ -1,0 +1,133 @@
+// End-to-end tests of `lightvault compress` on a real pretrained model (or a synthetic one
+// where the shared models are absent): the report's figures are reproduced by `lightvault
+// eval` on the written file, and bad plans and overlapping texts are refused.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "subprocess.h"
+
+namespace lv {
+namespace {
+
+using testing_support::Completed;
+using testing_support::run_lightvault;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string temp(const std::string& name) { return (fs::path(testing::TempDir()) / name).string(); }
+
+std::string read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+class CompressTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string shared = std::string(LV_SHARED_MODELS);
+    calib_ = temp("calib.txt");
+    eval_ = temp("eval.txt");
+    if (fs::exists(shared + "/stories260K/stories260K.bin")) {
+      model_ = shared + "/stories260K/stories260K.bin";
+      tokenizer_ = shared + "/stories260K/tok512.bin";
+      // Disjoint halves of the text: calibration from the start, evaluation from the end.
+      std::string text = read(shared + "/text/tinystories_valid_a.txt");
+      std::ofstream(calib_) << text.substr(0, 40000);
+      std::ofstream(eval_) << text.substr(text.size() - 40000);
+    } else {
+      model_ = temp("synth.bin");
+      tokenizer_ = temp("synth.tok.bin");
+      Completed c = run_lightvault({"synth", "--dim", "64", "--hidden", "96", "--layers", "3", "--heads", "8",
+                                    "--kv-heads", "4", "--vocab", "400", "--ctx", "128", "-o", model_, "--tokenizer-out", tokenizer_});
+      ASSERT_EQ(c.exit_code, 0) << c.err;
+      std::ostringstream a, b;
+      for (int i = 0; i < 600; ++i) a << "calibration line " << i << " a b c d e f g\n";
+      for (int i = 0; i < 600; ++i) b << "evaluation line " << i << " h i j k l m n\n";
+      std::ofstream(calib_) << a.str();
+      std::ofstream(eval_) << b.str();
+    }
+  }
+  Completed compress(std::vector<std::string> extra) {
+    std::vector<std::string> args = {"compress", model_, "--tokenizer", tokenizer_, "--calib", calib_, "--eval", eval_,
+                                     "--ctx", "64", "--calib-chunks", "6", "--eval-chunks", "12", "--no-speed"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_lightvault(args);
+  }
+  std::string model_, tokenizer_, calib_, eval_;
+};
+
+TEST_F(CompressTest, ReportIsReproducedByEvalOnTheOutput) {
+  const std::string out = temp("pruned.gguf");
+  Completed c = compress({"-o", out, "--importance", "ablation", "--ratio", "0.25", "--quant", "channel",
+                          "--curve-chunks", "4"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  ASSERT_TRUE(fs::exists(out + ".report.html"));
+  ASSERT_TRUE(fs::exists(out + ".plan.json"));
+  json report = json::parse(read(out + ".report.json"));
+  EXPECT_LT(report["after"]["parameters"].get<int64_t>(), report["before"]["parameters"].get<int64_t>());
+  EXPECT_LT(report["after"]["attention_parameters"].get<int64_t>(), report["before"]["attention_parameters"].get<int64_t>());
+  EXPECT_GT(report["removed_heads"].get<int>(), 0);
+  for (const char* scorer : {"magnitude", "ablation", "activation", "random"}) {
+    EXPECT_TRUE(report["retention_curves"].contains(scorer)) << scorer;
+  }
+
+  Completed e = run_lightvault({"eval", out, "--text", eval_, "--ctx", "64", "--json"});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  json eval = json::parse(e.out);
+  const json& after = report["after"];
+  // The report evaluated at most 12 chunks; evaluate the same chunks.
+  if (eval["chunks"].get<int>() > 12) {
+    e = run_lightvault({"eval", out, "--text", eval_, "--ctx", "64", "--json", "--max-chunks", "12"});
+    ASSERT_EQ(e.exit_code, 0) << e.err;
+    eval = json::parse(e.out);
+  }
+  EXPECT_NEAR(eval["perplexity"].get<double>(), after["perplexity"].get<double>(), 1e-9 * after["perplexity"].get<double>());
+  EXPECT_DOUBLE_EQ(eval["top1_accuracy"].get<double>(), after["top1_accuracy"].get<double>());
+
+  Completed inspect = run_lightvault({"inspect", out, "--json"});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  json info = json::parse(inspect.out);
+  EXPECT_EQ(info["parameters"].get<int64_t>(), after["parameters"].get<int64_t>());
+}
+
+TEST_F(CompressTest, QuantizeOnlyKeepsEveryHead) {
+  const std::string out = temp("q.gguf");
+  Completed c = compress({"-o", out, "--quant", "block32"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  json report = json::parse(read(out + ".report.json"));
+  EXPECT_EQ(report["removed_heads"].get<int>(), 0);
+  EXPECT_EQ(report["after"]["parameters"].get<int64_t>(), report["before"]["parameters"].get<int64_t>());
+  EXPECT_LT(report["after"]["file_size"].get<int64_t>(), report["before"]["file_size"].get<int64_t>());
+  EXPECT_GT(report["after"]["top1_agreement"].get<double>(), 0.9);
+}
+
+TEST_F(CompressTest, RefusesOverlappingTexts) {
+  Completed c = run_lightvault({"compress", model_, "--tokenizer", tokenizer_, "--calib", eval_, "--eval", eval_,
+                                "-o", temp("x.gguf"), "--ratio", "0.1", "--no-speed"});
+  EXPECT_EQ(c.exit_code, 2);
+  EXPECT_NE(c.last_err_line().find("must not overlap"), std::string::npos) << c.err;
+}
+
+TEST_F(CompressTest, RefusesABadPlan) {
+  const std::string plan = temp("bad.plan.json");
+  const std::string out = temp("p.gguf");
+  Completed c = compress({"-o", out, "--importance", "magnitude", "--ratio", "0.1", "--no-curves"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  json p = json::parse(read(out + ".plan.json"));
+  int heads = p["model"]["heads"][0].get<int>();
+  std::vector<int> all;
+  for (int h = 0; h < heads; ++h) all.push_back(h);
+  p["layers"][0]["remove_heads"] = all;
+  std::ofstream(plan) << p.dump();
+  Completed bad = compress({"-o", temp("never.gguf"), "--plan", plan});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.last_err_line().find(plan + ": removes every head (layer 0)"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(temp("never.gguf")));
+}
+
+}  // namespace
+}  // namespace lv
