@@ -6,7 +6,7 @@ WERROR     ?= OFF
 SHARED     := $(abspath ../shared/models)
 LV         := $(BUILD)/lightvault
 
-.PHONY: all deps build run test fuzz sanitize bench clean
+.PHONY: all deps build run test fuzz sanitize bench bench-hub clean
 
 all: build
 
@@ -19,20 +19,22 @@ $(BUILD)/build.ninja: CMakeLists.txt | deps
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-# Until the hub lands, the main job is a real generation: a shared pretrained model when
-# present, else a small random model written by `lightvault synth`.
+# The main job: the hub on an embedded SQLite catalog and the local data folder ./data.
+# The first start creates the user `admin` and prints its token once.
+DATA   ?= data
+LISTEN ?= 127.0.0.1:8080
 run: build
-	@if [ -f $(SHARED)/stories260K/stories260K.bin ]; then \
-	  $(LV) run $(SHARED)/stories260K/stories260K.bin --tokenizer $(SHARED)/stories260K/tok512.bin \
-	    -p "Once upon a time" -n 200 --temp 0; \
-	else \
-	  $(LV) synth --dim 256 --layers 4 --heads 8 --kv-heads 4 --hidden 688 --vocab 512 \
-	    -o $(BUILD)/synth.bin --tokenizer-out $(BUILD)/synth.tok.bin && \
-	  $(LV) run $(BUILD)/synth.bin --tokenizer $(BUILD)/synth.tok.bin -p "hello" -n 64 --temp 0; \
-	fi
+	$(LV) serve --data $(DATA) --listen $(LISTEN)
 
-test: build
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+# Tests run two at a time, each with OpenMP threads: passive waiting keeps threads that
+# outnumber the cores from spinning away each other's time slices.
+test: build tests/hub/node_modules
+	OMP_WAIT_POLICY=passive ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The real @huggingface/hub client that the hub's tests talk to (npm, pinned by the lock file).
+tests/hub/node_modules: tests/hub/package.json tests/hub/package-lock.json
+	cd tests/hub && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # libFuzzer targets, each run for FUZZ_SECONDS (clang, ASan + UBSan).
 FUZZ_SECONDS ?= 30
@@ -54,10 +56,14 @@ SANITIZE_TESTS ?= Tokenizer|Llama2c|Gguf|Safetensors|HfCheckpoint|HfTokenizer|Ke
 sanitize: deps
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLV_SANITIZE=ON
 	cmake --build build-asan -j $(JOBS) --target lightvault lightvault_tests
-	ctest --test-dir build-asan --output-on-failure -j $(JOBS) -R '$(SANITIZE_TESTS)'
+	OMP_WAIT_POLICY=passive ctest --test-dir build-asan --output-on-failure -j $(JOBS) -R '$(SANITIZE_TESTS)'
 
 bench: build
 	bash bench/run.sh
+
+bench-hub: build
+	bash scripts/install-deps.sh --bench
+	bash bench/hub/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-fuzz build-asan

@@ -11,6 +11,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql                       # hub catalog tests for several replicas
 )
+# Benchmark peers, only with --bench.
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(nginx-light wrk curl)
+fi
 # Node.js may come from another source that bundles npm; only ask Debian when absent.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

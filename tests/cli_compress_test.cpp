@@ -3,6 +3,8 @@
 // eval` on the written file, and bad plans and overlapping texts are refused.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -18,7 +20,10 @@ using testing_support::run_lightvault;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string temp(const std::string& name) { return (fs::path(testing::TempDir()) / name).string(); }
+// ctest runs tests in parallel processes: keep their files apart.
+std::string temp(const std::string& name) {
+  return (fs::path(testing::TempDir()) / (std::to_string(getpid()) + "-" + name)).string();
+}
 
 std::string read(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -21,7 +23,10 @@ std::string read(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-std::string temp(const std::string& name) { return (fs::path(testing::TempDir()) / name).string(); }
+// ctest runs tests in parallel processes: keep their files apart.
+std::string temp(const std::string& name) {
+  return (fs::path(testing::TempDir()) / (std::to_string(getpid()) + "-" + name)).string();
+}
 
 void expect_bad_input(const Completed& c, const std::string& names) {
   EXPECT_EQ(c.exit_code, 2) << c.err;

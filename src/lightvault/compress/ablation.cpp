@@ -54,6 +54,15 @@ std::vector<float> Ablator::output(const std::vector<float>& x) {
   }
   std::vector<float> logits(rows_.size() * static_cast<size_t>(c.vocab_size));
   transformer_.compute_logits(x.data(), rows_, logits.data());
+  // Softmax ignores a constant added to every logit of a position, so each row is centered:
+  // a head whose removal only shifts a row's logits costs nothing.
+  for (size_t r = 0; r < rows_.size(); ++r) {
+    float* row = &logits[r * c.vocab_size];
+    double mean = 0.0;
+    for (int v = 0; v < c.vocab_size; ++v) mean += row[v];
+    mean /= c.vocab_size;
+    for (int v = 0; v < c.vocab_size; ++v) row[v] -= static_cast<float>(mean);
+  }
   return logits;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Measures what disabling attention heads costs: the mean squared error between the model's
-// output (logits, or final hidden states) with the heads masked and the unmasked model's,
-// over a calibration batch. The residual stream entering each layer is computed once (per
+// output (logits centered per position, or final hidden states) with the heads masked and
+// the unmasked model's, over a calibration batch. The residual stream entering each layer is computed once (per
 // base mask) and reused, so trying heads of layer l runs only layers l and up.
 #include <vector>
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -13,7 +15,8 @@ namespace lv {
 namespace {
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::path(testing::TempDir()) / name).string();
+  // ctest runs tests in parallel processes: keep their files apart.
+  return (std::filesystem::path(testing::TempDir()) / (std::to_string(getpid()) + "-" + name)).string();
 }
 
 void expect_same_tensor(const Tensor& a, const Tensor& b) {

@@ -160,14 +160,17 @@ void run_matmul(const IsaKernels& k, const Tensor& W, const float* X, int64_t n,
   }
 
   const bool quantized = scales_per_row > 0;
+  int8_t* xq = nullptr;
+  float* xd = nullptr;
+  int32_t* xbias = nullptr;
   if (quantized) {
     thread_local QuantScratch scratch;
     scratch.q.resize(static_cast<size_t>(n * W.cols));
     scratch.d.resize(static_cast<size_t>(n * scales_per_row));
     scratch.bias.resize(static_cast<size_t>(n));
-    job.xq = scratch.q.data();
-    job.xd = scratch.d.data();
-    job.xbias = scratch.bias.data();
+    job.xq = xq = scratch.q.data();
+    job.xd = xd = scratch.d.data();
+    job.xbias = xbias = scratch.bias.data();
   }
 
   // One parallel region for both phases: X is quantized once (tokens split over threads),
@@ -176,9 +179,6 @@ void run_matmul(const IsaKernels& k, const Tensor& W, const float* X, int64_t n,
   const int64_t work = W.rows * W.cols * n;
   const bool threaded = work >= kMinParallelWork && !omp_in_parallel() && omp_get_max_threads() > 1;
   const int64_t units = (W.rows + kRowsPerUnit - 1) / kRowsPerUnit;
-  int8_t* xq = const_cast<int8_t*>(job.xq);
-  float* xd = const_cast<float*>(job.xd);
-  int32_t* xbias = const_cast<int32_t*>(job.xbias);
 
 #pragma omp parallel if (threaded)
   {

@@ -1,0 +1,160 @@
+// `lightvault admin ...`: every administrative action of the hub, over its API.
+//   admin user create NAME [--site-admin]        admin user list
+//   admin org create NAME [--owner USER]         admin org list
+//   admin team create ORG TEAM
+//   admin member add ORG USER [--role member|admin|owner]   admin member remove ORG USER
+//   admin team-member add ORG TEAM USER          admin team-member remove ORG TEAM USER
+//   admin grant OWNER/NAME user:USER|team:ORG/TEAM read|write|admin|none
+//   admin token create [--user U] [--name N] [--scopes read,write,admin] [--expires-in SECONDS]
+//   admin token list [--user U]                  admin token revoke TOKEN_ID
+//   admin visibility OWNER/NAME private|internal
+//   admin event OWNER/NAME finetune --base-model M | deploy --target T
+//   admin rotate-key
+// Server and token: LIGHTVAULT_URL, LIGHTVAULT_TOKEN (or --url/--token).
+#include <cstdio>
+
+#include "cli/command.h"
+#include "lightvault/hub/hub_client.h"
+
+namespace lv::cli {
+namespace {
+
+using json = nlohmann::json;
+
+struct AdminArgs {
+  std::string url, token;
+  std::string a, b, c;  // positionals of the chosen action
+  std::string role = "member", owner, user, name = "cli", scopes = "read", base_model, target;
+  bool site_admin = false;
+  int64_t expires_in = 0;
+  std::function<Result<json>(hub::HubClient&)> action;
+};
+
+void print(const json& j) {
+  if (j.is_array()) {
+    for (auto& x : j) std::printf("%s\n", x.dump().c_str());
+  } else if (j.contains("token")) {
+    std::printf("token id %s for %s (scopes %s). The token, shown only this once:\n%s\n", j.value("id", "").c_str(),
+                j.value("user", "").c_str(), j.value("scopes", "").c_str(), j.value("token", "").c_str());
+  } else {
+    std::printf("%s\n", j.dump().c_str());
+  }
+}
+
+CommandRegistrar admin_cmd("admin", "Administer the hub: users, organizations, teams, memberships, grants, tokens, keys", [](CLI::App& sub) {
+  auto a = std::make_shared<AdminArgs>();
+  sub.add_option("--url", a->url, "Hub URL (default: $LIGHTVAULT_URL)");
+  sub.add_option("--token", a->token, "Token (default: $LIGHTVAULT_TOKEN)");
+  sub.require_subcommand(1);
+
+  auto* user = sub.add_subcommand("user", "Users")->require_subcommand(1);
+  auto* user_create = user->add_subcommand("create", "Create a user");
+  user_create->add_option("name", a->a)->required();
+  user_create->add_flag("--site-admin", a->site_admin, "Make the user a site administrator");
+  user_create->callback([a] { a->action = [a](hub::HubClient& c) { return c.post("/api/lv/users", {{"name", a->a}, {"site_admin", a->site_admin}}); }; });
+  user->add_subcommand("list", "List users")->callback([a] { a->action = [](hub::HubClient& c) { return c.get("/api/lv/users"); }; });
+
+  auto* org = sub.add_subcommand("org", "Organizations")->require_subcommand(1);
+  auto* org_create = org->add_subcommand("create", "Create an organization (you become its owner)");
+  org_create->add_option("name", a->a)->required();
+  org_create->add_option("--owner", a->owner, "Owner (site admins only; default: you)");
+  org_create->callback([a] {
+    a->action = [a](hub::HubClient& c) {
+      json body{{"name", a->a}};
+      if (!a->owner.empty()) body["owner"] = a->owner;
+      return c.post("/api/lv/orgs", body);
+    };
+  });
+  org->add_subcommand("list", "List organizations")->callback([a] { a->action = [](hub::HubClient& c) { return c.get("/api/lv/orgs"); }; });
+
+  auto* team = sub.add_subcommand("team", "Teams")->require_subcommand(1);
+  auto* team_create = team->add_subcommand("create", "Create a team in an organization");
+  team_create->add_option("org", a->a)->required();
+  team_create->add_option("team", a->b)->required();
+  team_create->callback([a] { a->action = [a](hub::HubClient& c) { return c.post("/api/lv/orgs/" + a->a + "/teams", {{"name", a->b}}); }; });
+
+  auto* member = sub.add_subcommand("member", "Organization memberships")->require_subcommand(1);
+  auto* member_add = member->add_subcommand("add", "Add a user to an organization (or change the role)");
+  member_add->add_option("org", a->a)->required();
+  member_add->add_option("user", a->b)->required();
+  member_add->add_option("--role", a->role, "owner, admin or member")->capture_default_str();
+  member_add->callback([a] { a->action = [a](hub::HubClient& c) { return c.post("/api/lv/orgs/" + a->a + "/members", {{"user", a->b}, {"role", a->role}}); }; });
+  auto* member_rm = member->add_subcommand("remove", "Remove a user from an organization");
+  member_rm->add_option("org", a->a)->required();
+  member_rm->add_option("user", a->b)->required();
+  member_rm->callback([a] { a->action = [a](hub::HubClient& c) { return c.del("/api/lv/orgs/" + a->a + "/members/" + a->b); }; });
+
+  auto* tm = sub.add_subcommand("team-member", "Team memberships")->require_subcommand(1);
+  auto* tm_add = tm->add_subcommand("add", "Add an organization member to a team");
+  tm_add->add_option("org", a->a)->required();
+  tm_add->add_option("team", a->b)->required();
+  tm_add->add_option("user", a->c)->required();
+  tm_add->callback([a] { a->action = [a](hub::HubClient& c) { return c.post("/api/lv/orgs/" + a->a + "/teams/" + a->b + "/members", {{"user", a->c}}); }; });
+  auto* tm_rm = tm->add_subcommand("remove", "Remove a user from a team");
+  tm_rm->add_option("org", a->a)->required();
+  tm_rm->add_option("team", a->b)->required();
+  tm_rm->add_option("user", a->c)->required();
+  tm_rm->callback([a] { a->action = [a](hub::HubClient& c) { return c.del("/api/lv/orgs/" + a->a + "/teams/" + a->b + "/members/" + a->c); }; });
+
+  auto* grant = sub.add_subcommand("grant", "Grant a repository role to a user or team (role none removes it)");
+  grant->add_option("repo", a->a, "OWNER/NAME")->required();
+  grant->add_option("subject", a->b, "user:NAME or team:ORG/TEAM")->required();
+  grant->add_option("role", a->c, "read, write, admin or none")->required();
+  grant->callback([a] { a->action = [a](hub::HubClient& c) { return c.post("/api/lv/models/" + a->a + "/grants", {{"subject", a->b}, {"role", a->c}}); }; });
+
+  auto* token = sub.add_subcommand("token", "API tokens")->require_subcommand(1);
+  auto* token_create = token->add_subcommand("create", "Create a token (printed once)");
+  token_create->add_option("--user", a->user, "For another user (site admins only)");
+  token_create->add_option("--name", a->name, "A label")->capture_default_str();
+  token_create->add_option("--scopes", a->scopes, "read, write or admin")->capture_default_str();
+  token_create->add_option("--expires-in", a->expires_in, "Seconds until it expires (0: never)");
+  token_create->callback([a] {
+    a->action = [a](hub::HubClient& c) {
+      json body{{"name", a->name}, {"scopes", a->scopes}, {"expires_in", a->expires_in}};
+      if (!a->user.empty()) body["user"] = a->user;
+      return c.post("/api/lv/tokens", body);
+    };
+  });
+  auto* token_list = token->add_subcommand("list", "List tokens (ids, never secrets)");
+  token_list->add_option("--user", a->user);
+  token_list->callback([a] { a->action = [a](hub::HubClient& c) { return c.get("/api/lv/tokens" + (a->user.empty() ? "" : "?user=" + a->user)); }; });
+  auto* token_revoke = token->add_subcommand("revoke", "Revoke a token by id");
+  token_revoke->add_option("id", a->a)->required();
+  token_revoke->callback([a] { a->action = [a](hub::HubClient& c) { return c.del("/api/lv/tokens/" + a->a); }; });
+
+  auto* vis = sub.add_subcommand("visibility", "Set a repository's visibility");
+  vis->add_option("repo", a->a)->required();
+  vis->add_option("visibility", a->b, "private or internal")->required();
+  vis->callback([a] { a->action = [a](hub::HubClient& c) { return c.put("/api/lv/models/" + a->a + "/settings", {{"visibility", a->b}}); }; });
+
+  auto* event = sub.add_subcommand("event", "Record a lifecycle event: finetune (--base-model) or deploy (--target)");
+  event->add_option("repo", a->a)->required();
+  event->add_option("kind", a->b, "finetune or deploy")->required()->check(CLI::IsMember({"finetune", "deploy"}));
+  event->add_option("--base-model", a->base_model);
+  event->add_option("--target", a->target);
+  event->callback([a] {
+    a->action = [a](hub::HubClient& c) {
+      json details = json::object();
+      if (!a->base_model.empty()) details["base_model"] = a->base_model;
+      if (!a->target.empty()) details["target"] = a->target;
+      return c.post("/api/lv/models/" + a->a + "/events", {{"action", "model." + a->b}, {"details", details}});
+    };
+  });
+
+  sub.add_subcommand("rotate-key", "Rotate the master key and rewrap every data key")->callback([a] {
+    a->action = [](hub::HubClient& c) { return c.post("/api/lv/admin/rotate-key", json::object()); };
+  });
+
+  return [a]() -> int {
+    if (!a->action) return fail(make_error("admin", "no action given"));
+    auto client = hub::HubClient::connect(a->url, a->token);
+    if (!client.ok()) return fail(client.error());
+    auto r = a->action(**client);
+    if (!r.ok()) return fail(r.error());
+    print(*r);
+    return 0;
+  };
+});
+
+}  // namespace
+}  // namespace lv::cli

@@ -1,0 +1,89 @@
+// `lightvault audit export [--output FILE]`: the caller's visible audit trail as JSON Lines
+// (all of it for the administrator, its organizations' entries for an organization admin).
+// `lightvault audit verify --data DIR [--file EXPORT.jsonl] [--catalog URL]`: checks the live
+// chain in the data folder's catalog, or an export, offline with DIR/keys/audit.key; names the
+// first bad entry and exits 1 when the chain does not verify.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "cli/command.h"
+#include "lightvault/hub/audit_log.h"
+#include "lightvault/hub/catalog.h"
+#include "lightvault/hub/catalog_audit.h"
+#include "lightvault/hub/hub_client.h"
+
+namespace lv::cli {
+namespace {
+
+struct AuditArgs {
+  std::string url, token, output, data = "lightvault-data", file, catalog;
+  bool partial = false;
+  int mode = 0;  // 1 export, 2 verify
+};
+
+int report(const hub::VerifyReport& r, const std::string& what) {
+  if (r.ok) {
+    std::printf("OK: %s: %lld entries verified (seq %lld..%lld), head %s\n", what.c_str(), static_cast<long long>(r.entries),
+                static_cast<long long>(r.first_seq), static_cast<long long>(r.last_seq), r.head_mac.c_str());
+    return 0;
+  }
+  std::fflush(stdout);
+  std::fprintf(stderr, "error: %s: audit chain broken at entry %lld (line %lld): %s: %s\n", what.c_str(),
+               static_cast<long long>(r.bad_seq), static_cast<long long>(r.bad_line), hub::audit_problem_name(r.problem),
+               r.message.c_str());
+  return 1;
+}
+
+CommandRegistrar audit_cmd("audit", "Export or verify the hub's tamper-evident audit trail", [](CLI::App& sub) {
+  auto a = std::make_shared<AuditArgs>();
+  sub.require_subcommand(1);
+  auto* exp = sub.add_subcommand("export", "Write the visible audit trail as JSON Lines (from the server)");
+  exp->add_option("-o,--output", a->output, "File (default: stdout)");
+  exp->add_option("--url", a->url, "Hub URL (default: $LIGHTVAULT_URL)");
+  exp->add_option("--token", a->token, "Token (default: $LIGHTVAULT_TOKEN)");
+  exp->callback([a] { a->mode = 1; });
+  auto* ver = sub.add_subcommand("verify", "Verify the live chain or an export offline with the data folder's audit key");
+  ver->add_option("--data", a->data, "Data folder")->capture_default_str();
+  ver->add_option("--file", a->file, "An export (JSON Lines) to verify instead of the live chain");
+  ver->add_option("--catalog", a->catalog, "Catalog URL when it is PostgreSQL");
+  ver->add_flag("--partial", a->partial, "The export is filtered (an organization's entries): allow gaps");
+  ver->callback([a] { a->mode = 2; });
+
+  return [a]() -> int {
+    if (a->mode == 1) {
+      auto client = hub::HubClient::connect(a->url, a->token);
+      if (!client.ok()) return fail(client.error());
+      auto text = (*client)->get_text("/api/lv/audit/export");
+      if (!text.ok()) return fail(text.error());
+      if (a->output.empty()) {
+        std::fwrite(text->data(), 1, text->size(), stdout);
+      } else {
+        std::ofstream out(a->output, std::ios::binary | std::ios::trunc);
+        out << *text;
+        if (!out) return fail(make_error(a->output, "cannot write"));
+        std::fprintf(stderr, "wrote %s\n", a->output.c_str());
+      }
+      return 0;
+    }
+    auto key = hub::load_audit_key(a->data, false);
+    if (!key.ok()) return fail(key.error());
+    hub::VerifyOptions vopt;
+    if (!a->file.empty()) {
+      if (a->partial) vopt.require_complete = false;
+      auto r = hub::verify_audit_export_file(*key, a->file, vopt);
+      if (!r.ok()) return fail(r.error());
+      return report(*r, a->file);
+    }
+    auto catalog = hub::Catalog::open(a->data, a->catalog);
+    if (!catalog.ok()) return fail(catalog.error());
+    auto store = std::make_shared<hub::CatalogAuditStore>(**catalog);
+    hub::AuditLog log(*key, store);
+    auto r = log.verify(vopt);
+    if (!r.ok()) return fail(r.error());
+    return report(*r, (*catalog)->describe());
+  };
+});
+
+}  // namespace
+}  // namespace lv::cli

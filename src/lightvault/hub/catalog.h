@@ -1,0 +1,232 @@
+#pragma once
+// The hub's catalog: identities, organizations, teams, repositories, revisions, grants,
+// tokens, blob references and the audit chain's storage, in SQL. One implementation of the
+// logic runs on two drivers (sql.h): SQLite in DIR/catalog.db (default) and PostgreSQL
+// (`postgresql://...`, shared by several replicas).
+//
+// Consistency: every method is atomic on its own; `transaction(fn)` groups the changes of one
+// request (nested calls join the outer transaction). A file becomes part of a repository
+// only through `create_commit`, which checks that every referenced blob is registered for the
+// repository's owner (registered only after the blob store verified and committed it), so an
+// interrupted upload is never visible.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lightvault/hub/permissions.h"
+#include "lightvault/hub/sql.h"
+#include "lightvault/util/status.h"
+
+namespace lv::hub {
+
+int64_t now_unix();
+
+struct User {
+  int64_t id = 0;
+  std::string name;
+  bool site_admin = false;
+  int64_t created_at = 0;
+};
+
+struct Org {
+  int64_t id = 0;
+  std::string name;
+  int64_t created_at = 0;
+};
+
+struct Team {
+  int64_t id = 0;
+  int64_t org_id = 0;
+  std::string org;
+  std::string name;
+};
+
+struct Membership {
+  std::string org;
+  int64_t org_id = 0;
+  std::string user;
+  int64_t user_id = 0;
+  OrgRole role = OrgRole::kMember;
+};
+
+struct Repo {
+  int64_t id = 0;
+  std::string owner;  // user or organization name
+  OwnerKind owner_kind = OwnerKind::kUser;
+  int64_t owner_id = 0;
+  std::string name;
+  Visibility visibility = Visibility::kPrivate;
+  int64_t created_at = 0;
+  std::string full_name() const { return owner + "/" + name; }
+};
+
+struct FileEntry {
+  std::string path;
+  std::string sha256;  // hex SHA-256 of the plaintext
+  uint64_t size = 0;
+};
+
+struct Commit {
+  std::string id;  // 40 hex characters
+  int64_t repo_id = 0;
+  std::string parent;  // empty for the first commit
+  std::string message;
+  std::string author;
+  int64_t created_at = 0;
+  std::string card_json;  // model card front matter as JSON ("" when the commit has no README.md)
+  std::vector<FileEntry> files;  // sorted by path
+};
+
+struct Ref {
+  std::string kind;  // branch | tag
+  std::string name;
+  std::string commit_id;
+};
+
+struct Grant {
+  int64_t repo_id = 0;
+  SubjectKind subject = SubjectKind::kUser;
+  int64_t subject_id = 0;
+  std::string subject_name;  // user name, or org/team
+  RepoRole role = RepoRole::kNone;
+};
+
+struct BlobRef {
+  std::string owner;  // the namespace that owns the blob: blobs deduplicate only within one owner
+  std::string sha256;
+  uint64_t size = 0;
+  std::string storage_id;  // the blob store's id for it
+  int64_t created_at = 0;
+};
+
+enum TokenScope : unsigned { kScopeRead = 1, kScopeWrite = 2, kScopeAdmin = 4 };
+
+struct Token {
+  std::string id;  // public id, "tok_..." (audited; never the secret)
+  int64_t user_id = 0;
+  std::string user;
+  std::string name;
+  std::string hash;  // hex SHA-256 of the secret
+  unsigned scopes = 0;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;  // 0: never
+  int64_t revoked_at = 0;  // 0: live
+};
+
+// One stored audit entry: the chain's fields are opaque here (the audit log decides them);
+// the catalog keeps them in order with the entry's sequence number.
+struct AuditRow {
+  int64_t seq = 0;
+  std::string org;   // owning organization of the resource, "" if none (for org-admin exports)
+  std::string json;  // the entry, serialized by the audit log
+};
+
+class Catalog {
+ public:
+  // "DIR" or "sqlite:PATH" -> SQLite DIR/catalog.db; "postgresql://..." or "postgres://..." -> PostgreSQL.
+  static Result<std::unique_ptr<Catalog>> open(const std::string& data_dir, const std::string& catalog_url = "");
+  explicit Catalog(std::unique_ptr<SqlConnection> conn);
+  Status migrate();
+
+  std::string describe() const { return conn_->describe(); }
+  SqlDialect dialect() const { return conn_->dialect(); }
+
+  // Runs fn in one transaction (joins an enclosing one); rolls back if fn fails.
+  Status transaction(const std::function<Status()>& fn);
+
+  // meta key/value (audit head, admin bootstrap)
+  Result<std::optional<std::string>> get_meta(const std::string& key);
+  Status set_meta(const std::string& key, const std::string& value);
+
+  // users
+  Result<User> create_user(const std::string& name, bool site_admin = false);
+  Result<std::optional<User>> find_user(const std::string& name);
+  Result<std::optional<User>> user_by_id(int64_t id);
+  Result<std::vector<User>> list_users();
+
+  // organizations, memberships, teams
+  Result<Org> create_org(const std::string& name);
+  Result<std::optional<Org>> find_org(const std::string& name);
+  Result<std::vector<Org>> list_orgs();
+  Status set_membership(int64_t org_id, int64_t user_id, OrgRole role);
+  Status remove_membership(int64_t org_id, int64_t user_id);  // also leaves the org's teams
+  Result<std::optional<OrgRole>> org_role(int64_t org_id, int64_t user_id);
+  Result<std::vector<Membership>> list_memberships(int64_t org_id);
+  Result<std::vector<Membership>> memberships_of(int64_t user_id);
+  Result<Team> create_team(int64_t org_id, const std::string& name);
+  Result<std::optional<Team>> find_team(const std::string& org, const std::string& name);
+  Result<std::vector<Team>> list_teams(int64_t org_id);
+  Status add_team_member(int64_t team_id, int64_t user_id);
+  Status remove_team_member(int64_t team_id, int64_t user_id);
+  Result<std::vector<int64_t>> team_ids_of(int64_t user_id);
+
+  // repositories
+  Result<Repo> create_repo(const std::string& owner, const std::string& name, Visibility visibility);
+  Result<std::optional<Repo>> find_repo(const std::string& owner, const std::string& name);
+  Result<std::vector<Repo>> list_repos();
+  Status set_visibility(int64_t repo_id, Visibility visibility);
+  Status delete_repo(int64_t repo_id);
+
+  // grants (role kNone removes the grant)
+  Status set_grant(int64_t repo_id, SubjectKind subject, int64_t subject_id, RepoRole role);
+  Result<std::vector<Grant>> list_grants(int64_t repo_id);
+
+  // revisions
+  // Creates a commit on `branch` whose files are `files` (the full tree). Fails if the branch
+  // moved since `expected_parent` (when given), or a file's blob is not registered for the
+  // repository's owner with the same size.
+  Result<Commit> create_commit(const Repo& repo, const std::string& branch, const std::optional<std::string>& expected_parent,
+                               const std::string& message, const std::string& author, std::vector<FileEntry> files,
+                               const std::string& card_json = "");
+  // A branch, a tag, "HEAD" (= main) or a full commit id.
+  Result<std::optional<Commit>> resolve(int64_t repo_id, const std::string& revision);
+  Status set_tag(int64_t repo_id, const std::string& tag, const std::string& commit_id);
+  Status delete_tag(int64_t repo_id, const std::string& tag);
+  Result<std::vector<Ref>> list_refs(int64_t repo_id);
+  Result<std::vector<Commit>> list_commits(int64_t repo_id, const std::string& branch = "main", int limit = 100);
+
+  // blobs
+  // Registers a verified blob for an owner; returns the existing ref when the owner already has it.
+  Result<BlobRef> put_blob(const BlobRef& blob);
+  Result<std::optional<BlobRef>> find_blob(const std::string& owner, const std::string& sha256);
+  Result<std::vector<BlobRef>> list_blobs();
+
+  // tokens
+  Status create_token(const Token& token);
+  Result<std::optional<Token>> find_token_by_hash(const std::string& hash);
+  Result<std::optional<Token>> find_token(const std::string& id);
+  Result<std::vector<Token>> list_tokens(int64_t user_id);
+  Status revoke_token(const std::string& id);
+
+  // audit rows (the storage side of the audit chain)
+  Status append_audit(const AuditRow& row);
+  Result<std::optional<AuditRow>> last_audit();
+  Result<std::vector<AuditRow>> audit_rows(int64_t from_seq, int64_t limit);
+  Result<int64_t> audit_count();
+
+  // Direct SQL access for tests that tamper with stored rows.
+  SqlConnection& sql() { return *conn_; }
+
+ private:
+  Result<SqlResult> q(const std::string& sql, const std::vector<SqlValue>& params = {});
+  Result<std::vector<FileEntry>> commit_files(int64_t repo_id, const std::string& commit_id);
+  Result<std::optional<Commit>> load_commit(int64_t repo_id, const std::string& id);
+  Result<int64_t> insert_id(const std::string& sql, const std::vector<SqlValue>& params);
+
+  std::unique_ptr<SqlConnection> conn_;
+  std::recursive_mutex mu_;
+  int depth_ = 0;
+};
+
+// Names of users, organizations, teams and repositories: 1-64 of [A-Za-z0-9._-], not starting
+// with '.' or '-', not "." or "..".
+bool valid_name(const std::string& name);
+// A repository file path: relative, '/'-separated, no empty, "." or ".." segment, no
+// backslash or control character, at most 1024 bytes.
+bool valid_repo_path(const std::string& path);
+
+}  // namespace lv::hub

@@ -1,0 +1,256 @@
+// End to end with the real `lightvault` binary (LV_CLI_PATH): `serve` in a child process,
+// `admin`, `push`, `pull` and `audit` as a user would run them; then kill -9 during an upload,
+// restart, and check that the catalog and the blob store are consistent and the partial
+// upload is gone; then tamper with the audit chain and watch `audit verify` name the entry.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kToken = "lvt_e2e_admin_token_00112233445566778899";
+
+int free_port() {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  int port = ntohs(a.sin_port);
+  close(s);
+  return port;
+}
+
+int connect_to(int port) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(s);
+    return -1;
+  }
+  return s;
+}
+
+struct Run {
+  int status;
+  std::string out;
+};
+
+// Runs the CLI with the hub environment; captures stdout+stderr.
+Run cli(const std::string& args, int port, const std::string& token = kToken) {
+  std::string cmd = "LIGHTVAULT_URL=http://127.0.0.1:" + std::to_string(port) + " LIGHTVAULT_TOKEN=" + token + " " +
+                    std::string(LV_CLI_PATH) + " " + args + " 2>&1";
+  Run r{0, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+class Server {
+ public:
+  Server(const fs::path& dir, int port) : dir_(dir), port_(port) {}
+  ~Server() { kill9(); }
+  bool start() {
+    pid_ = fork();
+    if (pid_ == 0) {
+      setenv("LIGHTVAULT_ADMIN_TOKEN", kToken.c_str(), 1);
+      std::string log = (dir_.parent_path() / "serve.log").string();
+      FILE* f = freopen(log.c_str(), "a", stderr);
+      (void)f;
+      std::string data = dir_.string(), listen = "127.0.0.1:" + std::to_string(port_);
+      execl(LV_CLI_PATH, LV_CLI_PATH, "serve", "--data", data.c_str(), "--listen", listen.c_str(), "--quiet", nullptr);
+      _exit(127);
+    }
+    for (int i = 0; i < 200; ++i) {
+      int s = connect_to(port_);
+      if (s >= 0) {
+        close(s);
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+  void kill9() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+  void term() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+
+ private:
+  fs::path dir_;
+  int port_;
+  pid_t pid_ = -1;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), {});
+}
+
+int64_t count(const fs::path& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr);
+  int64_t n = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return n;
+}
+
+TEST(ServeEndToEnd, CliPushPullKillDuringUploadRestartAndAuditTamper) {
+  fs::path root = fs::temp_directory_path() / ("lv_e2e_" + std::to_string(getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "model" / "sub");
+  fs::path data = root / "data";
+  std::mt19937 rng(7);
+  std::string weights(3 * 1024 * 1024 + 17, '\0');
+  for (auto& c : weights) c = static_cast<char>(rng());
+  std::ofstream(root / "model" / "model.bin", std::ios::binary) << weights;
+  std::ofstream(root / "model" / "sub" / "config.json") << "{\"dim\": 64}";
+  std::ofstream(root / "model" / "README.md") << "---\nlicense: mit\n---\n# test\n";
+
+  int port = free_port();
+  Server server(data, port);
+  ASSERT_TRUE(server.start()) << slurp(root / "serve.log");
+
+  auto r = cli("admin user create alice", port);
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = cli("admin token create --user alice --scopes write --name e2e", port);
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::string alice = r.out.substr(r.out.rfind("hf_lv_"));
+  alice = alice.substr(0, alice.find('\n'));
+  r = cli("push " + (root / "model").string() + " alice/tiny", port, alice);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("created alice/tiny"), std::string::npos) << r.out;
+  r = cli("push " + (root / "model").string() + " alice/tiny", port, alice);  // unchanged: nothing uploaded
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("0 uploaded, 3 unchanged"), std::string::npos) << r.out;
+  r = cli("pull alice/tiny " + (root / "pulled").string(), port, alice);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(slurp(root / "pulled" / "model.bin"), weights);
+  EXPECT_EQ(slurp(root / "pulled" / "sub" / "config.json"), "{\"dim\": 64}");
+  // someone else's repo / a bad token: one-line error, non-zero exit
+  r = cli("pull alice/tiny " + (root / "x").string(), port, "lvt_bad_bad_bad_bad_bad");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("error: "), std::string::npos);
+  r = cli("admin event alice/tiny deploy --target prod", port, alice);
+  EXPECT_EQ(r.status, 0) << r.out;
+
+  int64_t blobs_before = count(data / "catalog.db", "SELECT COUNT(*) FROM blobs");
+  int64_t commits_before = count(data / "catalog.db", "SELECT COUNT(*) FROM commits");
+  EXPECT_EQ(blobs_before, 3);
+
+  // kill -9 in the middle of a 64 MiB upload
+  int s = connect_to(port);
+  ASSERT_GE(s, 0);
+  std::string head = "POST /api/lv/models/alice/tiny/upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice +
+                     "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + std::to_string(64 << 20) + "\r\n\r\n";
+  ASSERT_EQ(send(s, head.data(), head.size(), 0), static_cast<ssize_t>(head.size()));
+  std::string chunk(1 << 20, 'Z');
+  for (int i = 0; i < 8; ++i) ASSERT_GT(send(s, chunk.data(), chunk.size(), MSG_NOSIGNAL), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  bool partial_seen = false;
+  for (auto& e : fs::recursive_directory_iterator(data / "tmp")) partial_seen |= e.is_regular_file();
+  EXPECT_TRUE(partial_seen) << "the upload should be in progress in DATA/tmp";
+  server.kill9();
+  close(s);
+
+  ASSERT_TRUE(server.start()) << slurp(root / "serve.log");
+  // consistent: the partial upload is gone, nothing new in the catalog, old data intact
+  for (auto& e : fs::recursive_directory_iterator(data / "tmp")) ADD_FAILURE() << "left over: " << e.path();
+  EXPECT_EQ(count(data / "catalog.db", "SELECT COUNT(*) FROM blobs"), blobs_before);
+  EXPECT_EQ(count(data / "catalog.db", "SELECT COUNT(*) FROM commits"), commits_before);
+  int blob_files = 0;
+  for (auto& e : fs::recursive_directory_iterator(data / "blobs")) blob_files += e.path().extension() == ".meta";
+  EXPECT_EQ(blob_files, blobs_before);
+  fs::remove_all(root / "pulled");
+  r = cli("pull alice/tiny " + (root / "pulled").string(), port, alice);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(slurp(root / "pulled" / "model.bin"), weights);
+
+  // rotate-key, then everything still downloads
+  r = cli("admin rotate-key", port);
+  ASSERT_EQ(r.status, 0) << r.out;
+  fs::remove_all(root / "pulled");
+  r = cli("pull alice/tiny " + (root / "pulled").string(), port, alice);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(slurp(root / "pulled" / "model.bin"), weights);
+
+  // audit: export verifies, live chain verifies
+  r = cli("audit export -o " + (root / "audit.jsonl").string(), port);
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::string exported = slurp(root / "audit.jsonl");
+  for (const char* a : {"\"model.download\"", "\"model.upload\"", "\"repo.create\"", "\"token.create\"", "\"model.deploy\"", "\"key.rotate\""}) {
+    EXPECT_NE(exported.find(a), std::string::npos) << a;
+  }
+  r = cli("audit verify --data " + data.string() + " --file " + (root / "audit.jsonl").string(), port);
+  EXPECT_EQ(r.status, 0) << r.out;
+  server.term();
+  r = cli("audit verify --data " + data.string(), port);
+  EXPECT_EQ(r.status, 0) << r.out;
+
+  // tamper with the live chain (each on its own copy of the data folder): change entry 5,
+  // delete entry 6, swap entries 7 and 8; verify fails and names the entry
+  struct Tamper {
+    const char* name;
+    const char* sql;
+    const char* expect;
+  };
+  std::vector<Tamper> tampers = {
+      {"change", "UPDATE audit SET entry = replace(entry, '\"client\":\"', '\"client\":\"10.6.6.6 via ') WHERE seq = 5", "entry 5"},
+      {"delete", "DELETE FROM audit WHERE seq = 6", "entry 6"},
+      {"swap", "UPDATE audit SET seq = -1 WHERE seq = 7; UPDATE audit SET seq = 7 WHERE seq = 8; UPDATE audit SET seq = 8 WHERE seq = -1;",
+       "entry 7"},
+  };
+  for (auto& t : tampers) {
+    fs::path copy = root / (std::string("tamper_") + t.name);
+    fs::copy(data, copy, fs::copy_options::recursive);
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open((copy / "catalog.db").c_str(), &h), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(h, t.sql, nullptr, nullptr, nullptr), SQLITE_OK) << t.name << ": " << sqlite3_errmsg(h);
+    sqlite3_close(h);
+    r = cli("audit verify --data " + copy.string(), port);
+    EXPECT_EQ(r.status, 1) << t.name << ": " << r.out;
+    EXPECT_NE(r.out.find(t.expect), std::string::npos) << t.name << ": " << r.out;
+  }
+
+  fs::remove_all(root);
+}
+
+}  // namespace
