@@ -80,6 +80,8 @@ CommandRun setup(CLI::App& sub) {
   sub.add_flag("--allow-layer-drop", o.allow_layer_drop, "allow removing every head of a layer");
   sub.add_flag("--ablate-hidden", o.ablation_on_hidden, "ablation compares final hidden states, not logits");
   sub.add_option("--quant", a->quant, "none|tensor|channel|block32")->capture_default_str();
+  sub.add_flag("--float-classifier", [a](int64_t) { a->o.quant.classifier = false; },
+               "keep the classifier (and an embedding shared with it) in float");
   sub.add_flag("--no-curves", [a](int64_t) { a->o.curves = false; }, "skip the retention curves of every scorer");
   sub.add_flag("--no-speed", a->no_speed, "skip the speed and memory measurements");
   sub.add_option("--seed", o.seed, "seed of the random scorer")->capture_default_str();

@@ -6,6 +6,7 @@
 // what it has and never executes AVX itself.
 #include "lightvault/tensor/kernels.h"
 
+#include <cpuid.h>
 #include <omp.h>
 
 #include <atomic>
@@ -44,13 +45,19 @@ namespace {
 using kernels_detail::IsaKernels;
 using kernels_detail::MatmulJob;
 
+// F16C is asked of CPUID directly: clang 14's __builtin_cpu_supports does not know "f16c".
+bool cpu_has_f16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+}
+
 bool cpu_has(Isa isa) {
   __builtin_cpu_init();
   switch (isa) {
     case Isa::Scalar:
       return true;
     case Isa::Avx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
     case Isa::Avx512:
       // The AVX-512 file is built with F/BW/VL/DQ/VNNI and also uses AVX2+FMA+F16C code
       // (its X quantizer), so all of them must be there. Every AVX-512 VNNI CPU has DQ.
