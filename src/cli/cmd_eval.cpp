@@ -6,6 +6,7 @@
 #include "cli/model_args.h"
 #include "cli/progress.h"
 #include "lightvault/eval/perplexity.h"
+#include "lightvault/util/text.h"
 
 namespace lv::cli {
 namespace {
@@ -64,7 +65,7 @@ CommandRun setup(CLI::App& sub) {
       reference = load_model(args->reference, LoadOptions{args->model.tokenizer});
       if (!reference.ok()) return fail(reference.error());
     }
-    auto text = read_text_file(args->text);
+    auto text = read_file(args->text);
     if (!text.ok()) return fail(text.error());
     auto tokens = model->tokenizer.encode(*text, true, args->text);
     if (!tokens.ok()) return fail(tokens.error());

@@ -18,7 +18,4 @@ struct ModelArgs {
   Result<Model> load() const { return load_model(path, LoadOptions{tokenizer}); }
 };
 
-// The whole file as bytes.
-Result<std::string> read_text_file(const std::string& path);
-
 }  // namespace lv::cli

@@ -10,17 +10,10 @@
 #include "lightvault/compress/prune.h"
 #include "lightvault/model/gguf.h"
 #include "lightvault/model/load.h"
+#include "lightvault/util/text.h"
 
 namespace lv {
 namespace {
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(path, "cannot open");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::vector<std::vector<float>> full_mask(const ModelConfig& c) {
   std::vector<std::vector<float>> mask;

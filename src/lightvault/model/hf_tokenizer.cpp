@@ -1,5 +1,7 @@
 #include "lightvault/model/hf_tokenizer.h"
 
+#include "lightvault/util/text.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <optional>
@@ -20,23 +22,8 @@ constexpr uint64_t kMaxVocab = 1 << 22;           // as ModelConfig::validate al
 constexpr size_t kMaxMerges = size_t{1} << 24;    // ranks stay exact in a float
 constexpr int kMaxNesting = 8;                    // of Sequence normalizers / pre-tokenizers
 
-// A piece or name as it appears in a message: quoted, cut short, control bytes escaped.
-std::string quote_piece(std::string_view s) {
-  constexpr size_t kMax = 80;
-  std::string out = "'";
-  for (size_t i = 0; i < s.size() && i < kMax; ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (s.size() > kMax) out += "...";
-  return out + "'";
-}
+// A piece or name as it appears in a message.
+std::string quote_piece(std::string_view s) { return quote_for_message(s, 80); }
 
 // "SOURCE: PATH: what".
 Error error_at(const std::string& source, const std::string& path, const std::string& what) {

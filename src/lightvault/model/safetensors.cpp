@@ -1,5 +1,7 @@
 #include "lightvault/model/safetensors.h"
 
+#include "lightvault/util/text.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,24 +46,7 @@ void append_le64(std::string& out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i) & 0xff));
 }
 
-// A name as it appears in a message: quoted, cut short, control characters escaped, so that
-// an error stays one readable line whatever the file holds.
-std::string quote_name(std::string_view name) {
-  constexpr size_t kMax = 120;
-  std::string out = "'";
-  for (size_t i = 0; i < name.size() && i < kMax; ++i) {
-    auto c = static_cast<unsigned char>(name[i]);
-    if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (name.size() > kMax) out += "...";
-  return out + "'";
-}
+std::string quote_name(std::string_view name) { return quote_for_message(name, 120); }
 
 Error tensor_error(const std::string& source, std::string_view name, const std::string& what) {
   return make_error(source, what + " (tensor " + quote_name(name) + ")");
