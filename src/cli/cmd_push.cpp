@@ -2,28 +2,25 @@
 // repository, private, if it does not exist). Server and token: LIGHTVAULT_URL, LIGHTVAULT_TOKEN.
 #include <cstdio>
 
-#include "cli/command.h"
-#include "lightvault/hub/hub_client.h"
+#include "cli/hub_args.h"
 
 namespace lv::cli {
 namespace {
 
 CommandRegistrar push_cmd("push", "Upload a folder to a hub repository (LIGHTVAULT_URL, LIGHTVAULT_TOKEN)", [](CLI::App& sub) {
   struct Args {
-    std::string dir, repo, message = "Upload with lightvault push", url, token;
-    bool progress = false;
+    std::string dir, repo, message = "Upload with lightvault push";
+    HubArgs hub;
   };
   auto a = std::make_shared<Args>();
   sub.add_option("dir", a->dir, "Folder to upload")->required();
   sub.add_option("repo", a->repo, "Repository OWNER/NAME")->required();
   sub.add_option("-m,--message", a->message, "Commit message");
-  sub.add_option("--url", a->url, "Hub URL (default: $LIGHTVAULT_URL)");
-  sub.add_option("--token", a->token, "Token (default: $LIGHTVAULT_TOKEN)");
-  sub.add_flag("--progress", a->progress, "Show progress bars even when stderr is not a terminal");
+  a->hub.add_to(sub);
   return [a]() -> int {
-    auto client = hub::HubClient::connect(a->url, a->token);
+    auto client = a->hub.connect();
     if (!client.ok()) return fail(client.error());
-    auto r = hub::push_directory(**client, a->dir, a->repo, a->message, hub::stderr_progress_bar(a->progress));
+    auto r = hub::push_directory(**client, a->dir, a->repo, a->message, a->hub.progress_bar());
     if (!r.ok()) return fail(r.error());
     std::printf("%s%s: commit %s (%d uploaded, %d unchanged)\n", r->created_repo ? "created " : "", a->repo.c_str(),
                 r->commit.c_str(), r->uploaded, r->skipped);

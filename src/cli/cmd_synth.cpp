@@ -5,13 +5,10 @@
 #include "lightvault/model/gguf.h"
 #include "lightvault/model/llama2c.h"
 #include "lightvault/model/synth.h"
+#include "lightvault/util/text.h"
 
 namespace lv::cli {
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 CommandRun setup(CLI::App& sub) {
   struct Args {

@@ -1,5 +1,7 @@
 #include "lightvault/model/hf_checkpoint.h"
 
+#include "lightvault/util/text.h"
+
 #include <algorithm>
 #include <climits>
 #include <cstring>
@@ -25,10 +27,6 @@ constexpr const char* kConfigName = "config.json";
 constexpr const char* kWeightsName = "model.safetensors";
 constexpr const char* kIndexName = "model.safetensors.index.json";
 constexpr const char* kTokenizerName = "tokenizer.json";
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 bool is_file(const fs::path& p) {
   std::error_code ec;

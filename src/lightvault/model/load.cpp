@@ -8,6 +8,7 @@
 #include "lightvault/model/hf_checkpoint.h"
 #include "lightvault/model/hf_tokenizer.h"
 #include "lightvault/model/llama2c.h"
+#include "lightvault/util/text.h"
 
 namespace lv {
 namespace {
@@ -18,10 +19,6 @@ bool has_gguf_magic(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[4] = {};
   return in.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0;
-}
-
-bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace
@@ -38,7 +35,7 @@ Result<Model> load_model(const std::string& path, const LoadOptions& options) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return make_error(path, "no such file");
   Result<Model> loaded = Error{};
-  if (fs::is_directory(path, ec) || ends_with(path, ".safetensors")) loaded = load_hf_checkpoint(path);
+  if (fs::is_directory(path, ec) || is_hf_checkpoint_path(path)) loaded = load_hf_checkpoint(path);
   else if (has_gguf_magic(path)) loaded = load_gguf(path);
   else loaded = load_llama2c(path);
   if (!loaded.ok()) return loaded.error();

@@ -28,6 +28,10 @@ inline std::string quote_for_message(std::string_view s, size_t max = 120) {
   return out + "'";
 }
 
+inline bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
 // The whole file as bytes; the error names the path.
 inline Result<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
