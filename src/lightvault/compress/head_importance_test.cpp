@@ -2,23 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include "lightvault/model/synth.h"
+#include "lightvault/model/synth_for_tests.h"
 
 namespace lv {
 namespace {
 
 Model test_model() {
-  SynthSpec spec;
-  spec.dim = 32;
-  spec.hidden_dim = 48;
-  spec.n_layers = 2;
-  spec.n_heads = 4;
-  spec.n_kv_heads = 2;
-  spec.vocab_size = 270;
-  spec.seq_len = 32;
-  auto m = synthesize(spec);
-  EXPECT_TRUE(m.ok());
-  return std::move(m).value();
+  return synthesize_for_test(
+      {.dim = 32, .hidden_dim = 48, .n_layers = 2, .n_heads = 4, .n_kv_heads = 2, .vocab_size = 270, .seq_len = 32});
 }
 
 Tensor filled(int64_t rows, int64_t cols, float v) {

@@ -4,25 +4,15 @@
 
 #include <cmath>
 
-#include "lightvault/model/synth.h"
+#include "lightvault/model/synth_for_tests.h"
 #include "lightvault/runtime/transformer.h"
 
 namespace lv {
 namespace {
 
 Model test_model(int heads, int kv_heads) {
-  SynthSpec spec;
-  spec.dim = 64;
-  spec.hidden_dim = 80;
-  spec.n_layers = 3;
-  spec.n_heads = heads;
-  spec.n_kv_heads = kv_heads;
-  spec.vocab_size = 280;
-  spec.seq_len = 32;
-  spec.seed = 11;
-  auto m = synthesize(spec);
-  EXPECT_TRUE(m.ok());
-  return std::move(m).value();
+  return synthesize_for_test({.dim = 64, .hidden_dim = 80, .n_layers = 3, .n_heads = heads, .n_kv_heads = kv_heads,
+                              .vocab_size = 280, .seq_len = 32, .seed = 11});
 }
 
 std::vector<float> logits_of(Transformer& t, const std::vector<int>& tokens) {

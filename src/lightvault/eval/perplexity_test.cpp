@@ -4,24 +4,14 @@
 
 #include <cmath>
 
-#include "lightvault/model/synth.h"
+#include "lightvault/model/synth_for_tests.h"
 
 namespace lv {
 namespace {
 
 Model small_model(uint64_t seed) {
-  SynthSpec spec;
-  spec.dim = 32;
-  spec.hidden_dim = 48;
-  spec.n_layers = 2;
-  spec.n_heads = 4;
-  spec.n_kv_heads = 2;
-  spec.vocab_size = 270;
-  spec.seq_len = 32;
-  spec.seed = seed;
-  auto m = synthesize(spec);
-  EXPECT_TRUE(m.ok());
-  return std::move(m).value();
+  return synthesize_for_test(
+      {.dim = 32, .hidden_dim = 48, .n_layers = 2, .n_heads = 4, .n_kv_heads = 2, .vocab_size = 270, .seq_len = 32, .seed = seed});
 }
 
 std::vector<int> some_tokens(int n) {

@@ -5,23 +5,14 @@
 #include <cmath>
 #include <memory>
 
-#include "lightvault/model/synth.h"
+#include "lightvault/model/synth_for_tests.h"
 
 namespace lv {
 namespace {
 
 Model test_model(int heads, int kv_heads) {
-  SynthSpec spec;
-  spec.dim = 64;
-  spec.hidden_dim = 96;
-  spec.n_layers = 3;
-  spec.n_heads = heads;
-  spec.n_kv_heads = kv_heads;
-  spec.vocab_size = 300;
-  spec.seq_len = 64;
-  auto m = synthesize(spec);
-  EXPECT_TRUE(m.ok());
-  return std::move(m).value();
+  return synthesize_for_test(
+      {.dim = 64, .hidden_dim = 96, .n_layers = 3, .n_heads = heads, .n_kv_heads = kv_heads, .vocab_size = 300, .seq_len = 64});
 }
 
 // Logits of every position of `tokens`, fed one token at a time.
