@@ -1,6 +1,5 @@
 #include "lightvault/model/tokenizer.h"
 
-#include <cstdio>
 #include <queue>
 
 namespace lv {
@@ -16,9 +15,20 @@ int utf8_length(unsigned char lead) {
   return 0;
 }
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// "<0xAB>" names a raw byte. Parsed by hand: sscanf's %X would also accept "<0x-1>".
 bool parse_byte_piece(const std::string& piece, unsigned& byte) {
   if (piece.size() != 6 || piece.compare(0, 3, "<0x") != 0 || piece[5] != '>') return false;
-  return std::sscanf(piece.c_str(), "<0x%02X>", &byte) == 1;
+  int high = hex_digit(piece[3]), low = hex_digit(piece[4]);
+  if (high < 0 || low < 0) return false;
+  byte = static_cast<unsigned>(high * 16 + low);
+  return true;
 }
 
 }  // namespace

@@ -40,6 +40,15 @@ TEST(TokenizerTest, InfersTypes) {
   EXPECT_EQ(t.type(id_of(t, "ab")), static_cast<int32_t>(TokenType::Normal));
 }
 
+TEST(TokenizerTest, SignedOrNonHexBytePiecesAreNormalPieces) {
+  // Found by fuzzing: sscanf's %X read "<0x-1>" as byte 0xffffffff.
+  Tokenizer t({"<unk>", "<s>", "</s>", "<0x-1>", "<0x+F>", "<0xG0>", "<0x4a>"}, {}, {});
+  EXPECT_EQ(t.type(3), static_cast<int32_t>(TokenType::Normal));
+  EXPECT_EQ(t.type(4), static_cast<int32_t>(TokenType::Normal));
+  EXPECT_EQ(t.type(5), static_cast<int32_t>(TokenType::Normal));
+  EXPECT_EQ(t.type(6), static_cast<int32_t>(TokenType::Byte));
+}
+
 TEST(TokenizerTest, MergesHighestScoreFirst) {
   Tokenizer t = small_tokenizer();
   // "▁abc": "bc" (-1) merges before "▁a" (-6) and "ab" (-5); then "▁a"+"bc" is no piece.
