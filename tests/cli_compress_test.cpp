@@ -110,6 +110,32 @@ TEST_F(CompressTest, QuantizeOnlyKeepsEveryHead) {
   EXPECT_GT(report["after"]["top1_agreement"].get<double>(), 0.9);
 }
 
+TEST_F(CompressTest, ReportsTheWeightsLeftInFloat) {
+  const std::string out = temp("kf.gguf");
+  Completed c = compress({"-o", out, "--quant", "channel", "--keep-float", "attention"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  json report = json::parse(read(out + ".report.json"));
+  Completed inspect = run_lightvault({"inspect", out, "--json"});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  const int layers = json::parse(inspect.out)["n_layers"].get<int>();
+  int attention = 0;
+  for (const auto& w : report["float_weights"]) {
+    const std::string name = w.get<std::string>();
+    if (name.find(".attn_") != std::string::npos) {
+      EXPECT_NE(name.find("(--keep-float)"), std::string::npos) << name;
+      ++attention;
+    } else {
+      // Everything else left in float must be a row length Q8_0 cannot hold.
+      EXPECT_NE(name.find("not a multiple of 32"), std::string::npos) << name;
+    }
+  }
+  EXPECT_EQ(attention, 4 * layers);
+
+  Completed bad = compress({"-o", temp("kf2.gguf"), "--keep-float", "embeddings"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.last_err_line().find("--keep-float"), std::string::npos) << bad.err;
+}
+
 TEST_F(CompressTest, RefusesOverlappingTexts) {
   Completed c = run_lightvault({"compress", model_, "--tokenizer", tokenizer_, "--calib", eval_, "--eval", eval_,
                                 "-o", temp("x.gguf"), "--ratio", "0.1", "--no-speed"});

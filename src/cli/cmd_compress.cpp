@@ -54,6 +54,7 @@ CommandRun setup(CLI::App& sub) {
     ModelArgs model;
     CompressOptions o;
     std::string importance = "ablation", quant = "channel";
+    std::vector<std::string> keep_float;
     double threshold = -1, ratio = -1, retention = -1;
     bool no_speed = false;
   };
@@ -80,8 +81,9 @@ CommandRun setup(CLI::App& sub) {
   sub.add_flag("--allow-layer-drop", o.allow_layer_drop, "allow removing every head of a layer");
   sub.add_flag("--ablate-hidden", o.ablation_on_hidden, "ablation compares final hidden states, not logits");
   sub.add_option("--quant", a->quant, "none|tensor|channel|block32")->capture_default_str();
-  sub.add_flag("--float-classifier", [a](int64_t) { a->o.quant.classifier = false; },
-               "keep the classifier (and an embedding shared with it) in float");
+  sub.add_option("--keep-float", a->keep_float,
+                 "weights left in float: attention, ffn, classifier (and an embedding shared with it)")
+      ->delimiter(',');
   sub.add_flag("--no-curves", [a](int64_t) { a->o.curves = false; }, "skip the retention curves of every scorer");
   sub.add_flag("--no-speed", a->no_speed, "skip the speed and memory measurements");
   sub.add_option("--seed", o.seed, "seed of the random scorer")->capture_default_str();
@@ -95,6 +97,9 @@ CommandRun setup(CLI::App& sub) {
     auto quant = parse_granularity(a->quant);
     if (!quant.ok()) return fail(quant.error());
     o.quant.granularity = *quant;
+    for (const auto& group : a->keep_float) {
+      if (Status s = keep_in_float(o.quant, group); !s.ok()) return fail(s.error());
+    }
     if (a->threshold >= 0) {
       o.mode = PruneMode::Threshold;
       o.threshold = a->threshold;
@@ -131,6 +136,11 @@ CommandRun setup(CLI::App& sub) {
     if (s.ok() && o.mode != PruneMode::None) s = write_text(o.output + ".plan.json", report->plan.to_json());
     if (!s.ok()) return fail(s.error());
     std::printf("%s", report_table(*report).c_str());
+    if (!report->float_weights.empty()) {
+      std::printf("left in float: %s", report->float_weights.front().c_str());
+      if (report->float_weights.size() > 1) std::printf(" and %zu more (see the report)", report->float_weights.size() - 1);
+      std::printf("\n");
+    }
     std::printf("wrote %s, %s.report.json, %s.report.html%s\n", o.output.c_str(), o.output.c_str(), o.output.c_str(),
                 o.mode != PruneMode::None ? (", " + o.output + ".plan.json").c_str() : "");
     return 0;

@@ -9,6 +9,7 @@
 
 #include "lightvault/compress/prune.h"
 #include "lightvault/model/gguf.h"
+#include "lightvault/model/gguf_layout.h"
 #include "lightvault/model/load.h"
 #include "lightvault/util/text.h"
 
@@ -60,6 +61,21 @@ ModelFigures figures_of(const Model& m) {
   f.attention_parameters = m.config.attention_params();
   f.file_size = m.file_size;
   return f;
+}
+
+// The matmul weights that `written` keeps in float, and why.
+std::vector<std::string> float_weights(const Model& written, const QuantSpec& spec) {
+  std::vector<std::string> out;
+  if (spec.granularity == QuantGranularity::None) return out;
+  for (const GgufSlot& slot : gguf_slots(written.config, written.shared_classifier)) {
+    const bool matmul = !slot.vector && (slot.name != "token_embd.weight" || written.shared_classifier);
+    const Tensor& t = gguf_slot_tensor(written, slot);
+    if (!matmul || t.empty() || (t.dtype != DType::F32 && t.dtype != DType::F16)) continue;
+    out.push_back(slot.name + (t.cols % kQ8BlockSize != 0
+                                   ? " (" + std::to_string(t.cols) + " columns, not a multiple of 32 as GGUF Q8_0 needs)"
+                                   : " (--keep-float)"));
+  }
+  return out;
 }
 
 }  // namespace
@@ -189,6 +205,7 @@ Result<CompressReport> compress(const CompressOptions& o, const CompressProgress
   LV_RETURN_IF_ERROR(save_gguf(compressed, o.output, GgufWriteOptions{}));
   LV_ASSIGN_OR_RETURN(Model written, load_model(o.output));
   report.after = figures_of(written);
+  report.float_weights = float_weights(written, o.quant);
 
   if (!eval_tokens.empty()) {
     EvalOptions eo;

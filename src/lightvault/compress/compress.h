@@ -56,7 +56,9 @@ struct CompressReport {
   PrunePlan plan;
   std::vector<HeadScores> scores;  // the chosen scorer first, then the others when curves
   std::map<std::string, std::vector<RetentionPoint>> curves;  // by scorer name
-  std::vector<std::string> warnings;
+  // Matmul weights of the output left in float, with why: "blk.0.ffn_down.weight (172 columns,
+  // not a multiple of 32, as GGUF Q8_0 needs)" or "... (--keep-float)".
+  std::vector<std::string> float_weights;
   double seconds = 0.0;
 };
 

@@ -23,6 +23,14 @@ Result<QuantGranularity> parse_granularity(const std::string& name) {
   return make_error("--quant", "unknown granularity '" + name + "' (none, tensor, channel, block32)");
 }
 
+Status keep_in_float(QuantSpec& spec, const std::string& group) {
+  if (group == "attention") spec.attention = false;
+  else if (group == "ffn") spec.feed_forward = false;
+  else if (group == "classifier") spec.classifier = false;
+  else return make_error("--keep-float", "unknown group '" + group + "' (attention, ffn, classifier)");
+  return Status::Ok();
+}
+
 Tensor quantize_tensor(const Tensor& t, QuantGranularity granularity) {
   if (granularity == QuantGranularity::Block32 && t.cols % kQ8BlockSize == 0) return quantize_q8_0(t);
   const size_t n = static_cast<size_t>(t.numel());

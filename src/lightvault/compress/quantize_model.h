@@ -26,6 +26,10 @@ struct QuantSpec {
   bool classifier = true;   // output (and the embedding when shared)
 };
 
+// Leaves one group of `spec` in float: "attention", "ffn" or "classifier"; an unknown name is
+// an error naming --keep-float.
+Status keep_in_float(QuantSpec& spec, const std::string& group);
+
 Model quantize_model(const Model& model, const QuantSpec& spec);
 
 // One tensor at `granularity` (not None).

@@ -152,7 +152,7 @@ std::string report_json(const CompressReport& r) {
             {"plan", json::parse(r.plan.to_json())},
             {"importance_scores", scores},
             {"retention_curves", curves},
-            {"warnings", r.warnings},
+            {"float_weights", r.float_weights},
             {"seconds", r.seconds}};
   if (r.before.eval && r.after.eval && r.before.eval->top1_accuracy > 0) {
     j["top1_retention"] = r.after.eval->top1_accuracy / r.before.eval->top1_accuracy;
@@ -205,7 +205,11 @@ std::string report_html(const CompressReport& r) {
     << importance_name(r.options.importance) << ", quantization: " << granularity_name(r.options.quant.granularity)
     << ", heads removed: " << r.plan.removed_heads() << " of " << r.plan.total_heads() << "</p>";
   o << "<h2>Before and after</h2><pre>" << escape(report_table(r)) << "</pre>";
-  for (const auto& w : r.warnings) o << "<p style='color:#b00'>warning: " << escape(w) << "</p>";
+  if (!r.float_weights.empty()) {
+    o << "<p>Matmul weights left in float:</p><ul>";
+    for (const auto& w : r.float_weights) o << "<li>" << escape(w) << "</li>";
+    o << "</ul>";
+  }
   if (!r.curves.empty()) {
     o << "<h2>Top-1 retention against the fraction of heads pruned</h2><p>On " << escape(r.options.eval_path)
       << "; each scorer's least important key/value groups removed first.</p>" << curves_svg(r.curves);
