@@ -13,7 +13,7 @@ packages=(
 )
 # Benchmark peers, only with --bench.
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(nginx-light wrk curl)
+  packages+=(nginx wrk curl)
 fi
 # Node.js may come from another source that bundles npm; only ask Debian when absent.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

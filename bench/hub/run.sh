@@ -2,7 +2,8 @@
 # Hub benchmark, all on loopback, in one run:
 #  1. download throughput of a 1 GiB model through the hub (decrypting AES-256-GCM segments,
 #     streamed) vs nginx serving the same file unencrypted from disk (target: >= 0.7x nginx);
-#  2. upload throughput of the same file into the hub (encrypting, hashing, fsync);
+#  2. upload throughput of the same file into the hub (hashing, encrypting, fsync) vs nginx
+#     storing it with WebDAV PUT (plain write to disk, no fsync), both sent by curl;
 #  3. requests/s for GET /api/models/{owner}/{name} under 64 concurrent clients (wrk);
 #  4. peak resident memory of the hub while the 1 GiB file streams (should stay flat).
 # Usage: bench/hub/run.sh [BUILD_DIR] [SIZE_MIB]   (default build-api, 1024)
@@ -30,7 +31,8 @@ done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 chmod 755 "$WORK"   # nginx workers run as an unprivileged user
-mkdir -p "$WORK/www/m" "$WORK/model"
+mkdir -p "$WORK/www/m" "$WORK/www/up" "$WORK/model" "$WORK/nginx-body"
+chmod 777 "$WORK/www/up" "$WORK/nginx-body"
 head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom > "$WORK/model/model.bin"
 ln "$WORK/model/model.bin" "$WORK/www/m/model.bin" 2>/dev/null || cp "$WORK/model/model.bin" "$WORK/www/m/model.bin"
 SHA=$(sha256sum "$WORK/model/model.bin" | cut -d' ' -f1)
@@ -43,7 +45,12 @@ events { worker_connections 1024; }
 http {
   access_log off;
   sendfile on;
-  server { listen 127.0.0.1:$PORT_NGINX; root $WORK/www; }
+  client_body_temp_path $WORK/nginx-body;
+  server {
+    listen 127.0.0.1:$PORT_NGINX;
+    root $WORK/www;
+    location /up/ { dav_methods PUT; client_max_body_size 0; }
+  }
 }
 NGX
 "$NGINX" -c "$WORK/nginx.conf" -p "$WORK"
@@ -60,7 +67,18 @@ BYTES=$((SIZE_MIB * 1024 * 1024))
 T0=$(date +%s.%N)
 "$LV" push "$WORK/model" admin/bench >/dev/null
 T1=$(date +%s.%N)
-UP_S=$(awk -v a="$T0" -v b="$T1" 'BEGIN { print b - a }')
+PUSH_S=$(awk -v a="$T0" -v b="$T1" 'BEGIN { print b - a }')
+
+# uploads by curl, best of 3 each: the raw upload API (the server verifies the SHA-256 it is
+# given) against nginx's WebDAV PUT
+NG_UP=$(for _ in 1 2 3; do curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -T "$WORK/model/model.bin" \
+  "http://127.0.0.1:$PORT_NGINX/up/model.bin"; done | awk '$1 < 300 { print $2 }' | sort -n | head -1)
+[ -n "$NG_UP" ] || { echo "nginx refused the PUT" >&2; exit 1; }
+HUB_UP=$(for _ in 1 2 3; do curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -X POST -T "$WORK/model/model.bin" \
+  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/octet-stream' \
+  "http://127.0.0.1:$PORT_HUB/api/lv/models/admin/bench/upload?sha256=$SHA&size=$BYTES"; done \
+  | awk '$1 == 200 { print $2 }' | sort -n | head -1)
+[ -n "$HUB_UP" ] || { echo "hub refused the upload" >&2; exit 1; }
 
 peak_rss() { awk '/VmHWM/ { print $2 }' /proc/$HUB_PID/status; }
 RSS_BEFORE=$(peak_rss)
@@ -81,6 +99,8 @@ RPS=$(echo "$WRK_OUT" | awk '/Requests\/sec/ { print $2 }')
 echo "hub benchmark (${SIZE_MIB} MiB file, loopback)"
 echo "  nginx download:  $(rate $BYTES "$NG") MiB/s"
 echo "  hub download:    $(rate $BYTES "$HUB") MiB/s  ($(awk -v n="$NG" -v h="$HUB" 'BEGIN { printf "%.2f", n / h }')x nginx; target >= 0.7x)"
-echo "  hub upload:      $(rate $BYTES "$UP_S") MiB/s  (lightvault push, incl. client hashing)"
+echo "  nginx upload:    $(rate $BYTES "$NG_UP") MiB/s  (WebDAV PUT, no fsync)"
+echo "  hub upload:      $(rate $BYTES "$HUB_UP") MiB/s  ($(awk -v n="$NG_UP" -v h="$HUB_UP" 'BEGIN { printf "%.2f", n / h }')x nginx; target >= 0.7x)"
+echo "  lightvault push: $(rate $BYTES "$PUSH_S") MiB/s  (incl. hashing on the client and the commit)"
 echo "  /api/models:     ${RPS} requests/s (wrk, 64 connections, 10 s)"
 echo "  hub peak RSS:    ${RSS_BEFORE} KiB before downloads, ${RSS_AFTER} KiB after (flat = streaming)"

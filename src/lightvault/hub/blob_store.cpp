@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lightvault/hub/blob_store_io.h"
+#include "lightvault/hub/segment_pipeline.h"
 
 namespace lv::hub {
 namespace {
@@ -355,9 +356,8 @@ struct BlobWriter::Impl {
   Layout layout;
   std::string tmp_path;
   int fd = -1;
-  std::vector<uint8_t> buf;  // plaintext of the current segment
-  size_t buf_len = 0;
-  std::vector<uint8_t> out;  // sealed segment
+  std::unique_ptr<SegmentPipeline> pipeline;  // hashes, seals and writes on its own thread
+  std::vector<uint8_t> out;  // sealed segment (the pipeline's worker's)
   uint64_t index = 0;
   uint64_t size = 0;
   crypto::Sha256 hasher;
@@ -367,10 +367,10 @@ struct BlobWriter::Impl {
   ~Impl() {
     discard();
     crypto::secure_zero(data_key.data(), data_key.size());
-    if (!buf.empty()) crypto::secure_zero(buf.data(), buf.size());
   }
 
   void discard() {
+    pipeline.reset();  // the worker stops before its file goes
     if (fd >= 0) {
       ::close(fd);
       fd = -1;
@@ -387,13 +387,14 @@ struct BlobWriter::Impl {
     return e;
   }
 
-  Status flush(bool last) {
+  // On the pipeline's worker, one segment at a time, in order.
+  Status seal_segment(std::span<const uint8_t> plain, bool last) {
     if (index >= (uint64_t(1) << 32)) return Error{"blob too large (more than 2^32 segments)"};
+    hasher.update(plain);
     auto aad = layout.aad(index, last);
-    LV_RETURN_IF_ERROR(gcm->seal(layout.nonce(index), aad, ByteView(buf.data(), buf_len), out.data()));
-    LV_RETURN_IF_ERROR(io::write_all(fd, out.data(), buf_len + crypto::kGcmTagSize, tmp_path));
+    LV_RETURN_IF_ERROR(gcm->seal(layout.nonce(index), aad, ByteView(plain.data(), plain.size()), out.data()));
+    LV_RETURN_IF_ERROR(io::write_all(fd, out.data(), plain.size() + crypto::kGcmTagSize, tmp_path));
     ++index;
-    buf_len = 0;
     return Status::Ok();
   }
 };
@@ -415,18 +416,7 @@ Status BlobWriter::write(std::span<const uint8_t> data) {
   if (w.finished) return Error{"blob writer already committed"};
   if (w.options.max_size && data.size() > w.options.max_size - std::min(w.size, w.options.max_size))
     return w.fail(Error{"upload exceeds the maximum size of " + std::to_string(w.options.max_size) + " bytes"});
-  w.hasher.update(data);
-  size_t pos = 0;
-  while (pos < data.size()) {
-    if (w.buf_len == w.buf.size()) {
-      Status st = w.flush(false);
-      if (!st.ok()) return w.fail(st.error());
-    }
-    size_t k = std::min(data.size() - pos, w.buf.size() - w.buf_len);
-    std::memcpy(w.buf.data() + w.buf_len, data.data() + pos, k);
-    w.buf_len += k;
-    pos += k;
-  }
+  if (Status st = w.pipeline->write(data); !st.ok()) return w.fail(st.error());
   w.size += data.size();
   size_ = w.size;
   return Status::Ok();
@@ -442,8 +432,9 @@ Result<BlobInfo> BlobWriter::commit() {
     w.failed = e;
     return e;
   };
-  Status st = w.flush(true);
+  Status st = w.pipeline->finish();
   if (!st.ok()) return fail(st.error());
+  w.pipeline.reset();
   crypto::Digest sha = w.hasher.finish();
   std::string sha_hex = crypto::hex_encode(sha);
   w.layout.size = w.size;
@@ -548,7 +539,6 @@ Result<std::unique_ptr<BlobWriter>> BlobStore::create_writer(std::string_view ow
   LV_RETURN_IF_ERROR(crypto::random_bytes(impl->layout.blob_id.data(), kBlobIdSize));
   LV_RETURN_IF_ERROR(crypto::random_bytes(impl->layout.nonce_prefix.data(), kNoncePrefixSize));
   impl->layout.segment_size = options_.segment_size;
-  impl->buf.resize(options_.segment_size);
   impl->out.resize(size_t(options_.segment_size) + crypto::kGcmTagSize);
   LV_ASSIGN_OR_RETURN(std::string name, io::random_name(16));
   impl->tmp_path = options_.data_dir + "/tmp/" + name + ".part";
@@ -560,6 +550,10 @@ Result<std::unique_ptr<BlobWriter>> BlobStore::create_writer(std::string_view ow
   }
   auto header = impl->layout.header();
   LV_RETURN_IF_ERROR(io::write_all(impl->fd, header.data(), header.size(), impl->tmp_path));
+  // Two segments in flight and one being filled: receiving and sealing overlap.
+  BlobWriter::Impl* w = impl.get();
+  impl->pipeline = std::make_unique<SegmentPipeline>(
+      options_.segment_size, 3, [w](std::span<const uint8_t> plain, bool last) { return w->seal_segment(plain, last); });
   return std::unique_ptr<BlobWriter>(new BlobWriter(std::move(impl)));
 }
 
