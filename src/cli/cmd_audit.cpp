@@ -54,16 +54,24 @@ CommandRegistrar audit_cmd("audit", "Export or verify the hub's tamper-evident a
     if (a->mode == 1) {
       auto client = hub::HubClient::connect(a->url, a->token);
       if (!client.ok()) return fail(client.error());
-      auto text = (*client)->get_text("/api/lv/audit/export");
-      if (!text.ok()) return fail(text.error());
-      if (a->output.empty()) {
-        std::fwrite(text->data(), 1, text->size(), stdout);
-      } else {
-        std::ofstream out(a->output, std::ios::binary | std::ios::trunc);
-        out << *text;
-        if (!out) return fail(make_error(a->output, "cannot write"));
-        std::fprintf(stderr, "wrote %s\n", a->output.c_str());
+      // Streamed; a file is written as FILE.part and renamed once the whole trail arrived.
+      const std::string part = a->output.empty() ? "" : a->output + ".part";
+      std::FILE* out = part.empty() ? stdout : std::fopen(part.c_str(), "wb");
+      if (!out) return fail(make_error(part, "cannot create"));
+      Status st = (*client)->get_streamed("/api/lv/audit/export", [&](const char* data, size_t n) {
+        return std::fwrite(data, 1, n, out) == n;
+      });
+      bool written = std::fflush(out) == 0 && !std::ferror(out);
+      if (!part.empty()) written = std::fclose(out) == 0 && written;
+      if (st.ok() && !written) st = make_error(part.empty() ? "stdout" : part, "cannot write");
+      if (st.ok() && !part.empty() && std::rename(part.c_str(), a->output.c_str()) != 0) {
+        st = make_error(a->output, "cannot rename " + part + " into place");
       }
+      if (!st.ok()) {
+        if (!part.empty()) std::remove(part.c_str());
+        return fail(st.error());
+      }
+      if (!part.empty()) std::fprintf(stderr, "wrote %s\n", a->output.c_str());
       return 0;
     }
     auto key = hub::load_audit_key(a->data, false);

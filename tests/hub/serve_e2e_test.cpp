@@ -216,6 +216,11 @@ TEST(ServeEndToEnd, CliPushPullKillDuringUploadRestartAndAuditTamper) {
   r = cli("audit export -o " + (root / "audit.jsonl").string(), port);
   ASSERT_EQ(r.status, 0) << r.out;
   std::string exported = slurp(root / "audit.jsonl");
+  EXPECT_FALSE(fs::exists(root / "audit.jsonl.part"));
+  // To stdout too, streamed: the same trail plus the second export's own entry.
+  r = cli("audit export", port);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.substr(0, exported.size()), exported);
   for (const char* a : {"\"model.download\"", "\"model.upload\"", "\"repo.create\"", "\"token.create\"", "\"model.deploy\"", "\"key.rotate\""}) {
     EXPECT_NE(exported.find(a), std::string::npos) << a;
   }

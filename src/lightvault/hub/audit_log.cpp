@@ -493,16 +493,20 @@ Result<VerifyReport> AuditLog::verify(VerifyOptions options) {
   return v.finish();
 }
 
-Result<int64_t> AuditLog::export_jsonl(std::ostream& out, const std::function<bool(const AuditRecord&)>& filter) {
-  int64_t n = 0;
-  LV_RETURN_IF_ERROR(store_->scan(1, [&](const AuditRecord& r) {
-    if (filter && !filter(r)) return true;
-    out << r.line << '\n';
-    ++n;
-    return static_cast<bool>(out);
+Result<int64_t> AuditLog::export_page(int64_t from_seq, int64_t to_seq, size_t max_bytes,
+                                      const std::function<bool(const AuditRecord&)>& filter, std::string& out) {
+  int64_t next = to_seq + 1;
+  const size_t start = out.size();
+  LV_RETURN_IF_ERROR(store_->scan(from_seq, [&](const AuditRecord& r) {
+    if (r.seq > to_seq) return false;
+    if (out.size() - start >= max_bytes) {
+      next = r.seq;
+      return false;
+    }
+    if (!filter || filter(r)) out.append(r.line).push_back('\n');
+    return true;
   }));
-  if (!out) return Error{"audit export: write failed"};
-  return n;
+  return next;
 }
 
 }  // namespace lv::hub

@@ -218,10 +218,13 @@ class AuditLog {
   // entries beyond what the store now holds.
   Result<VerifyReport> verify(VerifyOptions options = {});
 
-  // Writes every record line (or those `filter` accepts) to `out`, one per line, in seq order.
-  // Returns the number of lines written.
-  Result<int64_t> export_jsonl(std::ostream& out,
-                               const std::function<bool(const AuditRecord&)>& filter = nullptr);
+  // One page of an export: appends to `out` the record lines (each ending in '\n'), in seq
+  // order, of the entries with seq in [from_seq, to_seq] that `filter` accepts (all when it is
+  // empty), stopping once this call has appended at least `max_bytes`. Returns the seq to continue from,
+  // to_seq + 1 when the range is done. Entries are never rewritten, so pages read at different
+  // times make up one consistent export of [1, to_seq].
+  Result<int64_t> export_page(int64_t from_seq, int64_t to_seq, size_t max_bytes,
+                              const std::function<bool(const AuditRecord&)>& filter, std::string& out);
 
   AuditStore& store() { return *store_; }
 

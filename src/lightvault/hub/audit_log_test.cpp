@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -210,10 +211,22 @@ TEST(AuditLog, ExportJsonlRoundTripAndOfflineVerify) {
   Chain c(20);
   std::string path = t.path() + "/export.jsonl";
   {
-    std::ofstream out(path);
-    auto n = c.log.export_jsonl(out);
-    ASSERT_TRUE(n.ok());
-    EXPECT_EQ(*n, 20);
+    // In small pages, as the server streams it; equal to one page of everything.
+    std::string paged, whole;
+    int pages = 0;
+    for (int64_t next = 1; next <= 20; ++pages) {
+      auto n = c.log.export_page(next, 20, 1000, nullptr, paged);
+      ASSERT_TRUE(n.ok());
+      ASSERT_GT(*n, next);
+      next = *n;
+    }
+    EXPECT_GT(pages, 2);
+    auto all = c.log.export_page(1, 20, SIZE_MAX, nullptr, whole);
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(*all, 21);
+    EXPECT_EQ(paged, whole);
+    EXPECT_EQ(std::count(whole.begin(), whole.end(), '\n'), 20);
+    std::ofstream(path) << whole;
   }
   auto r = verify_audit_export_file(c.key, path);
   ASSERT_TRUE(r.ok());
@@ -272,10 +285,11 @@ TEST(AuditLog, ExportJsonlRoundTripAndOfflineVerify) {
 
 TEST(AuditLog, FilteredExportVerifiesWithGaps) {
   Chain c(12);
-  std::stringstream ss;
-  auto n = c.log.export_jsonl(ss, [](const AuditRecord& r) { return r.org == "acme"; });
+  std::string lines;
+  auto n = c.log.export_page(1, 12, SIZE_MAX, [](const AuditRecord& r) { return r.org == "acme"; }, lines);
   ASSERT_TRUE(n.ok());
-  EXPECT_EQ(*n, 6);
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 6);
+  std::stringstream ss(lines);
   VerifyOptions o;
   o.require_complete = false;
   std::stringstream copy(ss.str());

@@ -1246,14 +1246,32 @@ void HubServer::Impl::admin_routes() {
       if (orgs.empty()) return deny(ctx, 403, "audit.export", "audit", "only a site or organization administrator can export the audit trail", "Forbidden");
     }
     audit_event(ctx, "audit.export", "audit", kAuditAllowed, json{{"scope", all ? json("all") : json(orgs)}});
-    std::ostringstream out;
+    // Streamed in pages of about 256 KiB, up to this export's own entry: constant memory
+    // however long the trail, and no lock held while a slow client reads.
+    struct Export {
+      int64_t next = 1, last = 0;
+      std::function<bool(const AuditRecord&)> filter;
+    };
+    auto e = std::make_shared<Export>();
     Status st = catalog->transaction([&]() -> Status {
-      auto n = audit->export_jsonl(out, all ? std::function<bool(const AuditRecord&)>() : [&](const AuditRecord& r) { return orgs.count(r.org) > 0; });
-      return n.ok() ? Status::Ok() : Status(n.error());
+      LV_ASSIGN_OR_RETURN(auto last, audit->store().last());
+      if (last) e->last = last->seq;
+      return Status::Ok();
     });
     if (!st.ok()) return send_error(res, 500, st.error().message);
+    if (!all) e->filter = [orgs](const AuditRecord& r) { return orgs.count(r.org) > 0; };
     res.status = 200;
-    res.set_content(out.str(), "application/x-ndjson");
+    res.set_chunked_content_provider("application/x-ndjson", [this, e](size_t, httplib::DataSink& sink) {
+      std::string page;
+      Status st = catalog->transaction([&]() -> Status {
+        LV_ASSIGN_OR_RETURN(e->next, audit->export_page(e->next, e->last, 256 * 1024, e->filter, page));
+        return Status::Ok();
+      });
+      if (!st.ok()) return false;  // the client sees a truncated response, not a short trail
+      if (!page.empty() && !sink.write(page.data(), page.size())) return false;
+      if (e->next > e->last) sink.done();
+      return true;
+    });
   });
 
   http.Post("/api/lv/audit/verify", [this](const httplib::Request& req, httplib::Response& res) {

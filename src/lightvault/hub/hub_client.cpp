@@ -88,10 +88,28 @@ Result<json> HubClient::put(const std::string& path, const json& body) {
 Result<json> HubClient::del(const std::string& path) {
   return as_json("DELETE " + path, url_, impl_->http->Delete(path, impl_->headers));
 }
-Result<std::string> HubClient::get_text(const std::string& path) {
-  auto r = impl_->http->Get(path, impl_->headers);
-  if (!r || r->status != 200) return http_error("GET " + path, url_, r);
-  return r->body;
+Status HubClient::get_streamed(const std::string& path, const std::function<bool(const char*, size_t)>& sink) {
+  std::string error_body;  // kept only when the answer is not a 200
+  int status = 0;
+  bool sink_stopped = false;
+  auto r = impl_->http->Get(
+      path, impl_->headers,
+      [&](const httplib::Response& res) {
+        status = res.status;
+        return true;
+      },
+      [&](const char* data, size_t n) {
+        if (status != 200) {
+          if (error_body.size() < 4096) error_body.append(data, std::min<size_t>(n, 4096));
+          return true;
+        }
+        sink_stopped = !sink(data, n);
+        return !sink_stopped;
+      });
+  if (sink_stopped) return make_error("GET " + path, "stopped while writing the answer");
+  if (r && status != 200) r->body = error_body;
+  if (!r || status != 200) return http_error("GET " + path, url_, r);
+  return Status::Ok();
 }
 Result<int> HubClient::status_of(const std::string& path) {
   auto r = impl_->http->Get(path, impl_->headers);

@@ -29,7 +29,9 @@ class HubClient {
   Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body);
   Result<nlohmann::json> put(const std::string& path, const nlohmann::json& body);
   Result<nlohmann::json> del(const std::string& path);
-  Result<std::string> get_text(const std::string& path);
+  // Streams the body of a 200 answer to `sink` as it arrives (sink returns false to stop);
+  // any other answer, or a connection lost midway, is an error.
+  Status get_streamed(const std::string& path, const std::function<bool(const char*, size_t)>& sink);
   // Status code only (e.g. 404 to decide whether a repository exists).
   Result<int> status_of(const std::string& path);
 
