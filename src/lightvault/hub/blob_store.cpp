@@ -360,6 +360,8 @@ struct BlobWriter::Impl {
   std::vector<uint8_t> out;  // sealed segment (the pipeline's worker's)
   uint64_t index = 0;
   uint64_t size = 0;
+  static constexpr uint64_t kWritebackStep = 8 << 20;
+  uint64_t unwritten_back = 0;  // bytes written since writeback was last started
   crypto::Sha256 hasher;
   std::optional<Error> failed;
   bool finished = false;
@@ -395,6 +397,13 @@ struct BlobWriter::Impl {
     LV_RETURN_IF_ERROR(gcm->seal(layout.nonce(index), aad, ByteView(plain.data(), plain.size()), out.data()));
     LV_RETURN_IF_ERROR(io::write_all(fd, out.data(), plain.size() + crypto::kGcmTagSize, tmp_path));
     ++index;
+    unwritten_back += plain.size() + crypto::kGcmTagSize;
+    if (store->options_.fsync && unwritten_back >= kWritebackStep) {
+      // Start writing back the file's dirty pages now, so that the fsync at commit finds
+      // little left to do and the disk works while the upload goes on.
+      (void)::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+      unwritten_back = 0;
+    }
     return Status::Ok();
   }
 };
