@@ -3,8 +3,8 @@
 # --quant` as written (weights and activations int8; ffn_down stays F32 in the GGUF file, its
 # 172-long rows being no multiple of 32), the same file dequantized back to F32 (weight
 # rounding alone with float activations: the best any activation scheme could do), and one
-# group at a time left in float (--keep-float). Held-out text: the last 40 kB of
-# tinystories_valid_a.txt; ctx 128.
+# group at a time left in float (--keep-float); F16 weights show what a small error costs.
+# Held-out text: the last 40 kB of tinystories_valid_a.txt; ctx 128.
 #
 #   bash bench/int8_agreement.sh        (after `make build`)
 set -euo pipefail
@@ -25,6 +25,8 @@ for m in stories260K aidreams260K; do
   [ -f "$SHARED/$m/$m.bin" ] || continue
   ref="$OUT/$m.f32.gguf"
   "$LV" convert "$SHARED/$m/$m.bin" --tokenizer "$SHARED/$m/tok512.bin" -o "$ref" --type f32 >/dev/null
+  "$LV" convert "$ref" -o "$OUT/$m.f16.gguf" --type f16 >/dev/null
+  printf '%-14s %-9s %-34s %s\n' "$m" f16 "f16 weights" "$(agreement "$OUT/$m.f16.gguf" "$ref")"
   for q in channel block32; do
     for keep in "" attention ffn classifier; do
       out="$OUT/$m.$q.${keep:-all}.gguf"

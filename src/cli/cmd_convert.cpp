@@ -18,9 +18,9 @@ CommandRun setup(CLI::App& sub) {
   args->model.add_to(sub);
   sub.add_option("-o,--output", args->out, "output GGUF file")->required();
   const std::map<std::string, GgufWeights> types = {
-      {"keep", GgufWeights::Keep}, {"f32", GgufWeights::F32}, {"q8_0", GgufWeights::Q8_0}};
+      {"keep", GgufWeights::Keep}, {"f32", GgufWeights::F32}, {"f16", GgufWeights::F16}, {"q8_0", GgufWeights::Q8_0}};
   sub.add_option("--type", args->type,
-                 "weight type: keep (as stored), f32, or q8_0 (rows not a multiple of 32 stay f32)")
+                 "weight type: keep (as stored), f32, f16, or q8_0 (rows not a multiple of 32 stay f32)")
       ->transform(CLI::CheckedTransformer(types, CLI::ignore_case));
   return [args] {
     auto model = args->model.load();

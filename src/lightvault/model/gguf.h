@@ -341,6 +341,7 @@ enum class GgufWeights {
   Keep,  // F32, F16 and Q8_0 weights as they are; I8 becomes Q8_0 (F32 if cols % 32 != 0)
   F32,   // every tensor as F32
   Q8_0,  // 2-D weights (token_embd included) with cols % 32 == 0 as Q8_0, the rest F32
+  F16,   // 2-D weights as F16 (rounded to nearest even), norms F32
 };
 
 struct GgufWriteOptions {

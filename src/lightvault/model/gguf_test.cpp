@@ -267,6 +267,26 @@ TEST_F(GgufTest, KeepWritesF16AndConvertsI8) {
   EXPECT_EQ(f->get_int("general.file_type").value(), 7);
 }
 
+TEST_F(GgufTest, F16WritesEveryWeightAsHalfAndNormsAsF32) {
+  Model m = synth_model(64, 172, 2, 4, 2, false);
+  std::string file = path("half.gguf");
+  ASSERT_TRUE(save_gguf(m, file, GgufWriteOptions{GgufWeights::F16, "", 32}).ok());
+  auto f = GgufFile::open(file);
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_EQ(f->get_int("general.file_type").value(), 1);
+  auto back = load_gguf(file);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  for (const GgufSlot& slot : gguf_slots(m.config, false)) {
+    const Tensor &orig = gguf_slot_tensor(m, slot), &half = gguf_slot_tensor(*back, slot);
+    EXPECT_EQ(f->find_tensor(slot.name)->type, slot.vector ? kGgmlF32 : kGgmlF16) << slot.name;
+    std::vector<float> a = to_f32(orig), b = to_f32(half);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      ASSERT_EQ(b[i], f16_to_f32(f32_to_f16(a[i]))) << slot.name << " [" << i << "]";
+    }
+  }
+}
+
 TEST_F(GgufTest, PerLayerHeadsRoundTripAsDeci) {
   Model m = synth_model(64, 96, 4, 4, 2, false);
   keep_heads(m, 1, 2, 1);

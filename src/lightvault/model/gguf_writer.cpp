@@ -200,6 +200,7 @@ uint32_t target_type(const GgufSlot& slot, const Tensor& t, GgufWeights weights)
   bool q8_ok = !slot.vector && t.cols % kQ8BlockSize == 0;
   if (slot.vector || weights == GgufWeights::F32) return kGgmlF32;
   if (weights == GgufWeights::Q8_0) return q8_ok ? kGgmlQ8_0 : kGgmlF32;
+  if (weights == GgufWeights::F16) return kGgmlF16;
   switch (t.dtype) {  // Keep
     case DType::F16: return kGgmlF16;
     case DType::Q8_0: return kGgmlQ8_0;
@@ -218,7 +219,13 @@ GgufBlob convert(const Tensor& t, uint32_t type) {
     // I8 keeps its values and per-row scales exactly (up to the float16 scale).
     return blob_of(t.dtype == DType::I8 ? i8_as_q8_0(t) : quantize_q8_0(t));
   }
-  if (type == kGgmlF16) return blob_of(t);  // chosen only for F16 tensors
+  if (type == kGgmlF16) {
+    if (t.dtype == DType::F16) return blob_of(t);
+    std::vector<float> values = to_f32(t);
+    auto halves = std::make_shared<std::vector<uint16_t>>(values.size());
+    for (size_t i = 0; i < values.size(); ++i) (*halves)[i] = f32_to_f16(values[i]);
+    return GgufBlob{halves->data(), halves->size() * sizeof(uint16_t), halves};
+  }
   if (t.dtype == DType::F32) return blob_of(t);
   auto values = std::make_shared<std::vector<float>>(to_f32(t));
   return GgufBlob{values->data(), values->size() * sizeof(float), values};
