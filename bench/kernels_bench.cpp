@@ -133,23 +133,13 @@ void BM_MemRead(benchmark::State& state) {
   state.counters["threads"] = omp_get_max_threads();
 }
 
-const char* dtype_label(DType t) {
-  switch (t) {
-    case DType::F32: return "F32";
-    case DType::F16: return "F16";
-    case DType::Q8_0: return "Q8_0";
-    case DType::I8: return "I8";
-  }
-  return "?";
-}
-
 void register_all() {
   benchmark::RegisterBenchmark("membw/read", BM_MemRead)->UseRealTime()->Unit(benchmark::kMillisecond);
   const Shape shapes[] = {{4096, 4096}, {11008, 4096}};
   const DType dtypes[] = {DType::F32, DType::F16, DType::Q8_0, DType::I8};
   for (DType dtype : dtypes) {
     for (Isa isa : {Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
-      const std::string name = std::string("incache/") + lv::isa_name(isa) + "/" + dtype_label(dtype) + "/1024x1024/n:1";
+      const std::string name = std::string("incache/") + lv::isa_name(isa) + "/" + std::string(dtype_name(dtype)) + "/1024x1024/n:1";
       benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, isa, dtype, Shape{1024, 1024}, int64_t{1})
           ->UseRealTime()
           ->Unit(benchmark::kMicrosecond);
@@ -160,7 +150,7 @@ void register_all() {
     for (DType dtype : dtypes) {
       for (Isa isa : {Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
         for (int64_t n : {1, 64}) {
-          const std::string name = std::string("matmul/") + lv::isa_name(isa) + "/" + dtype_label(dtype) + "/" +
+          const std::string name = std::string("matmul/") + lv::isa_name(isa) + "/" + std::string(dtype_name(dtype)) + "/" +
                                    std::to_string(shape.rows) + "x" + std::to_string(shape.cols) +
                                    "/n:" + std::to_string(n);
           benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, isa, dtype, shape, n)

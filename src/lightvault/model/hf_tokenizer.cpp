@@ -1,16 +1,15 @@
 #include "lightvault/model/hf_tokenizer.h"
 
-#include "lightvault/util/text.h"
-
 #include <algorithm>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "lightvault/util/json_reason.h"
 #include "lightvault/util/mapped_file.h"
+#include "lightvault/util/text.h"
 
 namespace lv {
 namespace {
@@ -33,21 +32,6 @@ Error error_at(const std::string& source, const std::string& path, const std::st
 std::string type_of(const json& node) {
   auto it = node.find("type");
   return it != node.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-bool is_byte_piece(const std::string& piece) {
-  auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); };
-  return piece.size() == 6 && piece.compare(0, 3, "<0x") == 0 && hex(piece[3]) && hex(piece[4]) && piece[5] == '>';
-}
-
-// nlohmann's message without its "[json.exception.parse_error.101] " prefix, cut short (it
-// may quote a long token from the file).
-std::string json_reason(const json::exception& e) {
-  std::string what = e.what();
-  size_t cut = what.find("] ");
-  if (cut != std::string::npos) what.erase(0, cut + 2);
-  if (what.size() > 200) what = what.substr(0, 200) + "...";
-  return what;
 }
 
 Result<json> parse_json(std::string_view text, const std::string& source) {
@@ -182,7 +166,7 @@ struct Vocab {
       return quote_piece(piece) + " already has id " + std::to_string(it->second);
     }
     pieces[id] = piece;
-    if (is_byte_piece(piece)) types[id] = static_cast<int32_t>(TokenType::Byte);
+    if (byte_of_piece(piece)) types[id] = static_cast<int32_t>(TokenType::Byte);
     return "";
   }
 

@@ -1,7 +1,5 @@
 #include "lightvault/model/safetensors.h"
 
-#include "lightvault/util/text.h"
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +12,9 @@
 #include <set>
 
 #include <nlohmann/json.hpp>
+
+#include "lightvault/util/json_reason.h"
+#include "lightvault/util/text.h"
 
 namespace lv {
 namespace {
@@ -73,16 +74,6 @@ std::optional<uint64_t> checked_bytes(const std::vector<int64_t>& shape, size_t 
     return std::nullopt;
   }
   return n;
-}
-
-// nlohmann's message without its "[json.exception.parse_error.101] " prefix, cut short (it
-// may quote a long token from the file).
-std::string json_reason(const json::exception& e) {
-  std::string what = e.what();
-  size_t cut = what.find("] ");
-  if (cut != std::string::npos) what.erase(0, cut + 2);
-  if (what.size() > 200) what = what.substr(0, 200) + "...";
-  return what;
 }
 
 // Parses the header JSON, refusing an object that names the same key twice (nlohmann would

@@ -22,16 +22,15 @@ int hex_digit(char c) {
   return -1;
 }
 
-// "<0xAB>" names a raw byte. Parsed by hand: sscanf's %X would also accept "<0x-1>".
-bool parse_byte_piece(const std::string& piece, unsigned& byte) {
-  if (piece.size() != 6 || piece.compare(0, 3, "<0x") != 0 || piece[5] != '>') return false;
-  int high = hex_digit(piece[3]), low = hex_digit(piece[4]);
-  if (high < 0 || low < 0) return false;
-  byte = static_cast<unsigned>(high * 16 + low);
-  return true;
-}
-
 }  // namespace
+
+// Parsed by hand: sscanf's %X would also take "<0x-1>".
+std::optional<uint8_t> byte_of_piece(std::string_view piece) {
+  if (piece.size() != 6 || piece.substr(0, 3) != "<0x" || piece[5] != '>') return std::nullopt;
+  int high = hex_digit(piece[3]), low = hex_digit(piece[4]);
+  if (high < 0 || low < 0) return std::nullopt;
+  return static_cast<uint8_t>(high * 16 + low);
+}
 
 int64_t first_invalid_utf8(std::string_view s) {
   size_t i = 0;
@@ -60,19 +59,17 @@ Tokenizer::Tokenizer(std::vector<std::string> pieces, std::vector<float> scores,
   if (types_.size() != pieces_.size()) {
     types_.assign(pieces_.size(), static_cast<int32_t>(TokenType::Normal));
     for (size_t i = 0; i < pieces_.size(); ++i) {
-      unsigned byte;
       if (static_cast<int>(i) == unk_id_) types_[i] = static_cast<int32_t>(TokenType::Unknown);
       else if (static_cast<int>(i) == bos_id_ || static_cast<int>(i) == eos_id_) types_[i] = static_cast<int32_t>(TokenType::Control);
-      else if (parse_byte_piece(pieces_[i], byte)) types_[i] = static_cast<int32_t>(TokenType::Byte);
+      else if (byte_of_piece(pieces_[i])) types_[i] = static_cast<int32_t>(TokenType::Byte);
     }
   }
   for (int& id : byte_ids_) id = -1;
   ids_.reserve(pieces_.size());
   for (size_t i = 0; i < pieces_.size(); ++i) {
     ids_[pieces_[i]] = static_cast<int>(i);  // a later duplicate wins, as in llama.cpp
-    unsigned byte;
-    if (types_[i] == static_cast<int32_t>(TokenType::Byte) && parse_byte_piece(pieces_[i], byte)) {
-      byte_ids_[byte] = static_cast<int>(i);
+    if (auto byte = byte_of_piece(pieces_[i]); byte && types_[i] == static_cast<int32_t>(TokenType::Byte)) {
+      byte_ids_[*byte] = static_cast<int>(i);
     }
   }
 }
@@ -161,8 +158,7 @@ std::string Tokenizer::decode(int prev, int id) const {
   auto type = static_cast<TokenType>(types_[id]);
   if (type == TokenType::Control || type == TokenType::Unknown || type == TokenType::Unused) return "";
   const std::string& piece = pieces_[id];
-  unsigned byte;
-  if (type == TokenType::Byte && parse_byte_piece(piece, byte)) return std::string(1, static_cast<char>(byte));
+  if (auto byte = byte_of_piece(piece); byte && type == TokenType::Byte) return std::string(1, static_cast<char>(*byte));
   std::string text;
   text.reserve(piece.size());
   for (size_t i = 0; i < piece.size();) {

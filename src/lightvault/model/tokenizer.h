@@ -5,6 +5,7 @@
 // score, leftmost first, exactly as llama.cpp's SPM tokenizer does, so that token streams (and
 // therefore perplexities) agree with llama.cpp on the same GGUF file.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -53,6 +54,9 @@ class Tokenizer {
   int byte_ids_[256];
   int bos_id_ = 1, eos_id_ = 2, unk_id_ = 0;
 };
+
+// The byte a piece "<0xAB>" (two hex digits) stands for; nothing for any other piece.
+std::optional<uint8_t> byte_of_piece(std::string_view piece);
 
 // Index of the first byte where `s` stops being valid UTF-8, or -1 if it is valid.
 int64_t first_invalid_utf8(std::string_view s);

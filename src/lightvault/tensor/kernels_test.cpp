@@ -26,16 +26,6 @@ namespace {
 
 constexpr double kRelTol = 1e-5;
 
-const char* dtype_label(DType t) {
-  switch (t) {
-    case DType::F32: return "F32";
-    case DType::F16: return "F16";
-    case DType::Q8_0: return "Q8_0";
-    case DType::I8: return "I8";
-  }
-  return "?";
-}
-
 // A weight tensor of random values with its storage. Int8 types get raw random bytes over the
 // whole int8 range, -128 included (files from other tools may hold it), and random scales.
 struct Weight {
@@ -115,7 +105,7 @@ void expect_matches_reference(const Tensor& W, const std::vector<float>& X, int6
     const double tol = kRelTol * mag[i];
     if (!(std::fabs(static_cast<double>(fast[i]) - want[i]) <= tol)) {
       ++failures;
-      ADD_FAILURE() << dtype_label(W.dtype) << " rows=" << W.rows << " cols=" << W.cols << " n=" << n
+      ADD_FAILURE() << dtype_name(W.dtype) << " rows=" << W.rows << " cols=" << W.cols << " n=" << n
                     << " token=" << i / W.rows << " row=" << i % W.rows << ": fast " << fast[i] << " ref " << want[i]
                     << " tolerance " << tol;
     }
@@ -197,7 +187,7 @@ TEST_P(MatmulVsReference, ZeroActivationsGiveZero) {
 }
 
 std::string matmul_case_name(const ::testing::TestParamInfo<std::tuple<Isa, DType>>& info) {
-  return std::string(isa_name(std::get<0>(info.param))) + "_" + dtype_label(std::get<1>(info.param));
+  return std::string(isa_name(std::get<0>(info.param))) + "_" + std::string(dtype_name(std::get<1>(info.param)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, MatmulVsReference,
@@ -305,7 +295,7 @@ TEST(KernelsReference, Int8ReferencesTrackDequantizedProduct) {
       for (int64_t r = 0; r < rows; ++r) {
         double bound = 0.0;  // sum |w| * (amax / 254), amax <= 1
         for (int64_t c = 0; c < cols; ++c) bound += std::fabs(wd[r * cols + c]) / 254.0;
-        EXPECT_NEAR(got[t * rows + r], exact[t * rows + r], bound * 1.01) << dtype_label(dtype);
+        EXPECT_NEAR(got[t * rows + r], exact[t * rows + r], bound * 1.01) << dtype_name(dtype);
       }
     }
   }
