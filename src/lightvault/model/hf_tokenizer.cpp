@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <unordered_map>
@@ -54,68 +55,67 @@ struct Preprocessing {
   bool prefix_meta = false;
 };
 
-Status read_normalizer(const json& node, const std::string& path, const std::string& source, Preprocessing& pre,
-                       int depth = 0) {
+// Calls `step` for each step of a normalizer or pre-tokenizer, in order: the node itself, or
+// the members of a {"type": "Sequence", LIST_KEY: [...]} (nested Sequences flattened).
+using StepReader = std::function<Status(const json& node, const std::string& path, const std::string& type)>;
+Status for_each_step(const json& node, const std::string& path, const std::string& source, const char* list_key,
+                     const StepReader& step, int depth = 0) {
   if (node.is_null()) return Status::Ok();
   if (depth > kMaxNesting) return error_at(source, path, "nested too deeply");
   if (!node.is_object()) return error_at(source, path, "not a JSON object");
   std::string type = type_of(node);
-  if (type == "Sequence") {
-    auto list = node.find("normalizers");
-    if (list == node.end() || !list->is_array()) return error_at(source, path + ".normalizers", "not an array");
-    for (size_t i = 0; i < list->size(); ++i) {
-      LV_RETURN_IF_ERROR(read_normalizer((*list)[i], path + ".normalizers[" + std::to_string(i) + "]", source, pre, depth + 1));
-    }
-    return Status::Ok();
+  if (type != "Sequence") return step(node, path, type);
+  const std::string list_path = path + "." + list_key;
+  auto list = node.find(list_key);
+  if (list == node.end() || !list->is_array()) return error_at(source, list_path, "not an array");
+  for (size_t i = 0; i < list->size(); ++i) {
+    LV_RETURN_IF_ERROR(
+        for_each_step((*list)[i], list_path + "[" + std::to_string(i) + "]", source, list_key, step, depth + 1));
   }
-  if (type == "Prepend" && node.value("prepend", json()) == kSpace) {
-    pre.prefix_meta = true;
-    return Status::Ok();
-  }
-  if (type == "Replace" && node.value("content", json()) == kSpace) {
-    auto pattern = node.find("pattern");
-    if (pattern != node.end() && pattern->is_object() && pattern->value("String", json()) == " ") {
-      pre.spaces_to_meta = true;
-      return Status::Ok();
-    }
-  }
-  return error_at(source, path, "normalizer " + quote_piece(type) +
-                                    " is not supported (only SentencePiece's Prepend and Replace of spaces by U+2581)");
+  return Status::Ok();
 }
 
-Status read_pre_tokenizer(const json& node, const std::string& path, const std::string& source, Preprocessing& pre,
-                          int depth = 0) {
-  if (node.is_null()) return Status::Ok();
-  if (depth > kMaxNesting) return error_at(source, path, "nested too deeply");
-  if (!node.is_object()) return error_at(source, path, "not a JSON object");
-  std::string type = type_of(node);
-  if (type == "Sequence") {
-    auto list = node.find("pretokenizers");
-    if (list == node.end() || !list->is_array()) return error_at(source, path + ".pretokenizers", "not an array");
-    for (size_t i = 0; i < list->size(); ++i) {
-      LV_RETURN_IF_ERROR(read_pre_tokenizer((*list)[i], path + ".pretokenizers[" + std::to_string(i) + "]", source, pre,
-                                            depth + 1));
+Status read_normalizer(const json& root_node, const std::string& source, Preprocessing& pre) {
+  return for_each_step(root_node, "normalizer", source, "normalizers",
+                       [&](const json& node, const std::string& path, const std::string& type) -> Status {
+    if (type == "Prepend" && node.value("prepend", json()) == kSpace) {
+      pre.prefix_meta = true;
+      return Status::Ok();
     }
-    return Status::Ok();
-  }
-  if (type == "ByteLevel") {
-    return error_at(source, path, "byte-level BPE (GPT-2 / Llama 3 style) is not supported; only "
-                                  "SentencePiece-style BPE tokenizers (Llama 1 and 2) are");
-  }
-  if (type == "Metaspace") {
-    if (node.value("replacement", json()) != kSpace) {
-      return error_at(source, path + ".replacement", "only U+2581 is supported");
+    if (type == "Replace" && node.value("content", json()) == kSpace) {
+      auto pattern = node.find("pattern");
+      if (pattern != node.end() && pattern->is_object() && pattern->value("String", json()) == " ") {
+        pre.spaces_to_meta = true;
+        return Status::Ok();
+      }
     }
-    pre.spaces_to_meta = true;
-    auto scheme = node.find("prepend_scheme");
-    if (scheme != node.end()) {
-      pre.prefix_meta = pre.prefix_meta || *scheme == "first" || *scheme == "always";
-    } else {
-      pre.prefix_meta = pre.prefix_meta || node.value("add_prefix_space", json(true)) == true;
+    return error_at(source, path, "normalizer " + quote_piece(type) +
+                                      " is not supported (only SentencePiece's Prepend and Replace of spaces by U+2581)");
+  });
+}
+
+Status read_pre_tokenizer(const json& root_node, const std::string& source, Preprocessing& pre) {
+  return for_each_step(root_node, "pre_tokenizer", source, "pretokenizers",
+                       [&](const json& node, const std::string& path, const std::string& type) -> Status {
+    if (type == "ByteLevel") {
+      return error_at(source, path, "byte-level BPE (GPT-2 / Llama 3 style) is not supported; only "
+                                    "SentencePiece-style BPE tokenizers (Llama 1 and 2) are");
     }
-    return Status::Ok();
-  }
-  return error_at(source, path, "pre-tokenizer " + quote_piece(type) + " is not supported");
+    if (type == "Metaspace") {
+      if (node.value("replacement", json()) != kSpace) {
+        return error_at(source, path + ".replacement", "only U+2581 is supported");
+      }
+      pre.spaces_to_meta = true;
+      auto scheme = node.find("prepend_scheme");
+      if (scheme != node.end()) {
+        pre.prefix_meta = pre.prefix_meta || *scheme == "first" || *scheme == "always";
+      } else {
+        pre.prefix_meta = pre.prefix_meta || node.value("add_prefix_space", json(true)) == true;
+      }
+      return Status::Ok();
+    }
+    return error_at(source, path, "pre-tokenizer " + quote_piece(type) + " is not supported");
+  });
 }
 
 // The model must be a SentencePiece-style BPE whose pre-processing lv::Tokenizer reproduces.
@@ -134,9 +134,9 @@ Status check_kind(const json& root, const std::string& source) {
   }
   Preprocessing pre;
   auto normalizer = root.find("normalizer");
-  if (normalizer != root.end()) LV_RETURN_IF_ERROR(read_normalizer(*normalizer, "normalizer", source, pre));
+  if (normalizer != root.end()) LV_RETURN_IF_ERROR(read_normalizer(*normalizer, source, pre));
   auto pre_tokenizer = root.find("pre_tokenizer");
-  if (pre_tokenizer != root.end()) LV_RETURN_IF_ERROR(read_pre_tokenizer(*pre_tokenizer, "pre_tokenizer", source, pre));
+  if (pre_tokenizer != root.end()) LV_RETURN_IF_ERROR(read_pre_tokenizer(*pre_tokenizer, source, pre));
   if (!pre.spaces_to_meta || !pre.prefix_meta) {
     return make_error(source, "normalizer and pre_tokenizer do not write spaces as U+2581 with one in front, "
                               "as SentencePiece does");
