@@ -63,7 +63,7 @@ CommandRegistrar audit_cmd("audit", "Export or verify the hub's tamper-evident a
       });
       bool written = std::fflush(out) == 0 && !std::ferror(out);
       if (!part.empty()) written = std::fclose(out) == 0 && written;
-      if (st.ok() && !written) st = make_error(part.empty() ? "stdout" : part, "cannot write");
+      if (!written) st = make_error(part.empty() ? "stdout" : part, "cannot write (disk full?)");
       if (st.ok() && !part.empty() && std::rename(part.c_str(), a->output.c_str()) != 0) {
         st = make_error(a->output, "cannot rename " + part + " into place");
       }
