@@ -1337,13 +1337,23 @@ void HubServer::Impl::install_routes() {
   // give them a JSON body.
   http.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty() || res.content_length_ > 0) return httplib::Server::HandlerResponse::Unhandled;
+    // httplib answers 400 both for a bad request line and for a header line over its 8 KiB
+    // limit. A request line it parsed (it sets the version last) and no request id (our
+    // pre-routing never ran) leave only the headers: that is a 431.
+    const bool headers_refused = res.status == 400 && !res.has_header("X-Request-Id") &&
+                                 (req.version == "HTTP/1.1" || req.version == "HTTP/1.0") && !req.path.empty();
+    if (headers_refused) {
+      res.status = 431;
+      res.set_header("Connection", "close");  // the rest of that line is still unread
+    }
     {
       Ctx ctx = begin(req, res);
       audit_event(ctx, "http.request", req.path.empty() ? req.target : req.path, kAuditDenied,
                   json{{"status", res.status}, {"reason", "rejected by the HTTP layer"}});
     }
     std::string msg = res.status == 404 ? "no such endpoint: " + req.method + " " + req.path
-                      : res.status == 431 || res.status == 400 ? "bad request (malformed or oversized request line or headers)"
+                      : res.status == 431 ? "request header line too large"
+                      : res.status == 400 ? "bad request (malformed request line or headers)"
                       : res.status == 413 ? "payload too large"
                       : res.status == 414 ? "request URI too long"
                       : res.status == 416 ? "invalid Range header"
