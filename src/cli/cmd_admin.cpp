@@ -12,6 +12,7 @@
 //   admin rotate-key
 // Server and token: LIGHTVAULT_URL, LIGHTVAULT_TOKEN (or --url/--token).
 #include <cstdio>
+#include <utility>
 
 #include "cli/command.h"
 #include "lightvault/hub/hub_client.h"
@@ -147,9 +148,11 @@ CommandRegistrar admin_cmd("admin", "Administer the hub: users, organizations, t
 
   return [a]() -> int {
     if (!a->action) return fail(make_error("admin", "no action given"));
+    // The action holds `a`: take it out of `a`, or the two would keep each other alive.
+    auto action = std::exchange(a->action, nullptr);
     auto client = hub::HubClient::connect(a->url, a->token);
     if (!client.ok()) return fail(client.error());
-    auto r = a->action(**client);
+    auto r = action(**client);
     if (!r.ok()) return fail(r.error());
     print(*r);
     return 0;
