@@ -56,7 +56,7 @@ Status SegmentPipeline::write(std::span<const uint8_t> data) {
     current_.length += n;
     pos += n;
   }
-  if (auto e = first_error()) return *e;
+  if (failed_.load(std::memory_order_acquire)) return *first_error();
   return Status::Ok();
 }
 
@@ -81,7 +81,10 @@ void SegmentPipeline::run() {
     lock.lock();
     idle_ = true;
     free_.push_back(std::move(s));
-    if (!st.ok() && !error_) error_ = st.error();
+    if (!st.ok() && !error_) {
+      error_ = st.error();
+      failed_.store(true, std::memory_order_release);
+    }
     changed_.notify_all();
     if (error_) return;
   }

@@ -11,6 +11,7 @@
 //
 // The first error `consume` returns is kept: write() and finish() return it from then on and
 // no further segment is consumed. One producer thread; the object is not copyable.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -55,6 +56,7 @@ class SegmentPipeline {
   std::condition_variable changed_;
   std::deque<Segment> full_, free_;  // guarded by mu_
   std::optional<Error> error_;       // guarded by mu_
+  std::atomic<bool> failed_{false};  // error_ is set: lets write() check without the lock
   bool stopping_ = false;            // guarded by mu_
   bool idle_ = true;                 // guarded by mu_: the worker holds no segment
   Segment current_;                  // the producer's
