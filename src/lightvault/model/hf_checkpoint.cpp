@@ -366,34 +366,32 @@ Result<CheckpointFiles> locate(const std::string& path) {
   return files;
 }
 
-}  // namespace
-
-void rope_halves_to_pairs(const void* in, void* out, int64_t n_heads, int64_t head_dim, size_t row_bytes) {
+// Row h*head_dim + a*half + i of the halves layout is row h*head_dim + 2*i + a of the pairs
+// layout; copies every row from one layout to the other.
+void permute_rope_rows(const void* in, void* out, int64_t n_heads, int64_t head_dim, size_t row_bytes, bool to_pairs) {
   const auto* src = static_cast<const uint8_t*>(in);
   auto* dst = static_cast<uint8_t*>(out);
   const int64_t half = head_dim / 2;
   for (int64_t h = 0; h < n_heads; ++h) {
     for (int64_t a = 0; a < 2; ++a) {
       for (int64_t i = 0; i < half; ++i) {
-        size_t from = static_cast<size_t>(h * head_dim + a * half + i), to = static_cast<size_t>(h * head_dim + 2 * i + a);
+        const auto halves = static_cast<size_t>(h * head_dim + a * half + i);
+        const auto pairs = static_cast<size_t>(h * head_dim + 2 * i + a);
+        const size_t from = to_pairs ? halves : pairs, to = to_pairs ? pairs : halves;
         std::memcpy(dst + to * row_bytes, src + from * row_bytes, row_bytes);
       }
     }
   }
 }
 
+}  // namespace
+
+void rope_halves_to_pairs(const void* in, void* out, int64_t n_heads, int64_t head_dim, size_t row_bytes) {
+  permute_rope_rows(in, out, n_heads, head_dim, row_bytes, true);
+}
+
 void rope_pairs_to_halves(const void* in, void* out, int64_t n_heads, int64_t head_dim, size_t row_bytes) {
-  const auto* src = static_cast<const uint8_t*>(in);
-  auto* dst = static_cast<uint8_t*>(out);
-  const int64_t half = head_dim / 2;
-  for (int64_t h = 0; h < n_heads; ++h) {
-    for (int64_t a = 0; a < 2; ++a) {
-      for (int64_t i = 0; i < half; ++i) {
-        size_t from = static_cast<size_t>(h * head_dim + 2 * i + a), to = static_cast<size_t>(h * head_dim + a * half + i);
-        std::memcpy(dst + to * row_bytes, src + from * row_bytes, row_bytes);
-      }
-    }
-  }
+  permute_rope_rows(in, out, n_heads, head_dim, row_bytes, false);
 }
 
 Result<HfConfig> parse_hf_config(std::string_view json_text, const std::string& source) {
