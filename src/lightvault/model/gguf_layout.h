@@ -1,6 +1,6 @@
 #pragma once
-// Internal to the GGUF reader and writer: the GGUF tensors of a Llama-family model, where
-// each lives in a Model and what shape it has.
+// The GGUF tensors of a Llama-family model, where each lives in a Model and what shape it
+// has: the reader's and writer's map, also used to name a model's tensors (compress report).
 #include <string>
 #include <vector>
 
