@@ -100,5 +100,14 @@ TEST_F(CliBadInputTest, AbsurdDimensions) {
   expect_bad_input(run_lightvault({"run", model_, "--tokenizer", tok_, "-p", "hi"}), "invalid dim = 2147483647");
 }
 
+TEST_F(CliBadInputTest, GgufFileWithAWrongMagic) {
+  std::string gguf = temp("cli.gguf");
+  ASSERT_EQ(run_lightvault({"convert", model_, "--tokenizer", tok_, "-o", gguf}).exit_code, 0);
+  std::string bytes = read(gguf);
+  bytes[3] = 'X';
+  std::ofstream(gguf, std::ios::binary | std::ios::trunc) << bytes;
+  expect_bad_input(run_lightvault({"inspect", gguf}), gguf + ": not a GGUF file: magic is 'GGUX'");
+}
+
 }  // namespace
 }  // namespace lv

@@ -15,10 +15,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool has_gguf_magic(const std::string& path) {
+// llama2.c checkpoints have no magic, so a file is GGUF when it says so by its magic or by its
+// name: a ".gguf" file with a damaged magic is then reported as a bad GGUF file, not as a
+// llama2.c header that makes no sense.
+bool is_gguf(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[4] = {};
-  return in.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0;
+  return (in.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0) || ends_with(path, ".gguf");
 }
 
 }  // namespace
@@ -26,7 +29,7 @@ bool has_gguf_magic(const std::string& path) {
 Result<Tokenizer> load_tokenizer(const std::string& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return make_error(path, "no such file");
-  if (has_gguf_magic(path)) return load_gguf_tokenizer(path);
+  if (is_gguf(path)) return load_gguf_tokenizer(path);
   if (ends_with(path, ".json")) return load_hf_tokenizer(path);
   return load_llama2c_tokenizer(path);
 }
@@ -36,7 +39,7 @@ Result<Model> load_model(const std::string& path, const LoadOptions& options) {
   if (!fs::exists(path, ec)) return make_error(path, "no such file");
   Result<Model> loaded = Error{};
   if (fs::is_directory(path, ec) || is_hf_checkpoint_path(path)) loaded = load_hf_checkpoint(path);
-  else if (has_gguf_magic(path)) loaded = load_gguf(path);
+  else if (is_gguf(path)) loaded = load_gguf(path);
   else loaded = load_llama2c(path);
   if (!loaded.ok()) return loaded.error();
   Model model = std::move(loaded).value();
