@@ -8,8 +8,10 @@
 //   admin token create [--user U] [--name N] [--scopes read,write,admin] [--expires-in SECONDS]
 //   admin token list [--user U]                  admin token revoke TOKEN_ID
 //   admin visibility OWNER/NAME private|internal
+//   admin delete OWNER/NAME                      (its files stay stored until `admin gc`)
 //   admin event OWNER/NAME finetune --base-model M | deploy --target T
 //   admin rotate-key
+//   admin gc [--grace SECONDS] [--dry-run]
 // Server and token: LIGHTVAULT_URL, LIGHTVAULT_TOKEN (or --url/--token).
 #include <cstdio>
 #include <utility>
@@ -28,6 +30,8 @@ struct AdminArgs {
   std::string role = "member", owner, user, name = "cli", scopes = "read", base_model, target;
   bool site_admin = false;
   int64_t expires_in = 0;
+  int64_t grace_seconds = 24 * 3600;
+  bool dry_run = false;
   std::function<Result<json>(hub::HubClient&)> action;
 };
 
@@ -128,6 +132,10 @@ CommandRegistrar admin_cmd("admin", "Administer the hub: users, organizations, t
   vis->add_option("visibility", a->b, "private or internal")->required();
   vis->callback([a] { a->action = [a](hub::HubClient& c) { return c.put("/api/lv/models/" + a->a + "/settings", {{"visibility", a->b}}); }; });
 
+  auto* del = sub.add_subcommand("delete", "Delete a repository with its history (`admin gc` then frees its files)");
+  del->add_option("repo", a->a)->required();
+  del->callback([a] { a->action = [a](hub::HubClient& c) { return c.del("/api/lv/models/" + a->a); }; });
+
   auto* event = sub.add_subcommand("event", "Record a lifecycle event: finetune (--base-model) or deploy (--target)");
   event->add_option("repo", a->a)->required();
   event->add_option("kind", a->b, "finetune or deploy")->required()->check(CLI::IsMember({"finetune", "deploy"}));
@@ -144,6 +152,16 @@ CommandRegistrar admin_cmd("admin", "Administer the hub: users, organizations, t
 
   sub.add_subcommand("rotate-key", "Rotate the master key and rewrap every data key")->callback([a] {
     a->action = [](hub::HubClient& c) { return c.post("/api/lv/admin/rotate-key", json::object()); };
+  });
+
+  auto* gc = sub.add_subcommand("gc", "Remove stored blobs that no revision references (interrupted pushes, deleted repositories)");
+  gc->add_option("--grace", a->grace_seconds, "Spare blobs uploaded less than this many seconds ago (a push in progress)")
+      ->check(CLI::Range(int64_t(0), int64_t(100) * 366 * 24 * 3600));
+  gc->add_flag("--dry-run", a->dry_run, "Count what would be removed, remove nothing");
+  gc->callback([a] {
+    a->action = [a](hub::HubClient& c) {
+      return c.post("/api/lv/admin/gc", {{"grace_seconds", a->grace_seconds}, {"dry_run", a->dry_run}});
+    };
   });
 
   return [a]() -> int {

@@ -133,6 +133,13 @@ int64_t count(const fs::path& db, const std::string& sql) {
   return n;
 }
 
+// Blobs in the store: each has one .meta.
+int64_t meta_files(const fs::path& data) {
+  int64_t n = 0;
+  for (auto& e : fs::recursive_directory_iterator(data / "blobs")) n += e.path().extension() == ".meta";
+  return n;
+}
+
 TEST(ServeEndToEnd, CliPushPullKillDuringUploadRestartAndAuditTamper) {
   fs::path root = fs::temp_directory_path() / ("lv_e2e_" + std::to_string(getpid()));
   fs::remove_all(root);
@@ -196,9 +203,7 @@ TEST(ServeEndToEnd, CliPushPullKillDuringUploadRestartAndAuditTamper) {
   for (auto& e : fs::recursive_directory_iterator(data / "tmp")) ADD_FAILURE() << "left over: " << e.path();
   EXPECT_EQ(count(data / "catalog.db", "SELECT COUNT(*) FROM blobs"), blobs_before);
   EXPECT_EQ(count(data / "catalog.db", "SELECT COUNT(*) FROM commits"), commits_before);
-  int blob_files = 0;
-  for (auto& e : fs::recursive_directory_iterator(data / "blobs")) blob_files += e.path().extension() == ".meta";
-  EXPECT_EQ(blob_files, blobs_before);
+  EXPECT_EQ(meta_files(data), blobs_before);
   fs::remove_all(root / "pulled");
   r = cli("pull alice/tiny " + (root / "pulled").string(), port, alice);
   ASSERT_EQ(r.status, 0) << r.out;
@@ -207,6 +212,30 @@ TEST(ServeEndToEnd, CliPushPullKillDuringUploadRestartAndAuditTamper) {
   // rotate-key, then everything still downloads
   r = cli("admin rotate-key", port);
   ASSERT_EQ(r.status, 0) << r.out;
+  fs::remove_all(root / "pulled");
+  r = cli("pull alice/tiny " + (root / "pulled").string(), port, alice);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(slurp(root / "pulled" / "model.bin"), weights);
+
+  // A deleted repository's files stay stored until garbage collection frees them.
+  fs::create_directories(root / "scratch");
+  std::ofstream(root / "scratch" / "scratch.bin") << "scratch weights";
+  r = cli("push " + (root / "scratch").string() + " alice/scratch", port, alice);
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = cli("admin delete alice/scratch", port);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(meta_files(data), blobs_before + 1);
+  r = cli("admin gc --grace 0 --dry-run", port);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("\"blobs\":1"), std::string::npos) << r.out;
+  EXPECT_EQ(meta_files(data), blobs_before + 1);
+  r = cli("admin gc --grace 0", port, alice);  // not a site administrator
+  EXPECT_NE(r.status, 0);
+  r = cli("admin gc --grace 0", port);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("\"blobs\":1"), std::string::npos) << r.out;
+  EXPECT_EQ(meta_files(data), blobs_before);
+  EXPECT_EQ(count(data / "catalog.db", "SELECT COUNT(*) FROM blobs"), blobs_before);
   fs::remove_all(root / "pulled");
   r = cli("pull alice/tiny " + (root / "pulled").string(), port, alice);
   ASSERT_EQ(r.status, 0) << r.out;
@@ -221,7 +250,8 @@ TEST(ServeEndToEnd, CliPushPullKillDuringUploadRestartAndAuditTamper) {
   r = cli("audit export", port);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out.substr(0, exported.size()), exported);
-  for (const char* a : {"\"model.download\"", "\"model.upload\"", "\"repo.create\"", "\"token.create\"", "\"model.deploy\"", "\"key.rotate\""}) {
+  for (const char* a : {"\"model.download\"", "\"model.upload\"", "\"repo.create\"", "\"token.create\"", "\"model.deploy\"", "\"key.rotate\"",
+                        "\"model.delete\"", "\"blob.gc\""}) {
     EXPECT_NE(exported.find(a), std::string::npos) << a;
   }
   r = cli("audit verify --data " + data.string() + " --file " + (root / "audit.jsonl").string(), port);

@@ -707,6 +707,14 @@ Status BlobStore::list(const std::function<Status(const BlobInfo&)>& visit) cons
     if (owner_dir_for(naming, u.owner) != od || storage_id_for(naming, u.owner, u.sha) != id)
       return Error{path + ": blob metadata is not at its own location (moved or tampered)"};
     BlobInfo info{u.owner, crypto::hex_encode(u.sha), meta.layout.size, id, meta.wrapped.key_id, false};
+    // The body is written once (the .meta is replaced by every rewrap): its time is the blob's.
+    struct stat body;
+    std::string body_path = path.substr(0, path.size() - 5) + ".blob";
+    if (::stat(body_path.c_str(), &body) != 0) {
+      if (!io::exists(path)) return Status::Ok();  // removed meanwhile
+      return Error{body_path + ": stat: " + io::errno_text()};
+    }
+    info.stored_at = body.st_mtime;
     return visit(info);
   });
   crypto::secure_zero(naming.data(), naming.size());

@@ -75,6 +75,7 @@ struct BlobInfo {
   std::string storage_id;  // the on-disk id (64 hex); opaque to callers, fine to store in the catalog
   std::string key_id;      // master key currently wrapping the data key
   bool deduplicated = false;  // commit(): the owner already had this blob; nothing new was stored
+  int64_t stored_at = 0;      // list(): when the body was written (unix seconds); 0 elsewhere
 };
 
 struct BlobWriteOptions {
@@ -173,8 +174,8 @@ class BlobStore {
   // Readers already open keep working.
   Result<bool> remove(std::string_view owner, std::string_view sha256);
 
-  // Visits every stored blob (all owners; order unspecified). Needs the master keys (owner and
-  // sha256 are only stored encrypted). A blob whose .meta cannot be opened is reported as an
+  // Visits every stored blob (all owners; order unspecified), with stored_at set. Needs the
+  // master keys (owner and sha256 are only stored encrypted). A blob whose .meta cannot be opened is reported as an
   // Error naming the file, and the walk stops.
   Status list(const std::function<Status(const BlobInfo&)>& visit) const;
   Result<std::vector<BlobInfo>> list_owner(std::string_view owner) const;

@@ -80,6 +80,12 @@ CREATE TABLE tokens(id TEXT PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES user
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE audit(seq BIGINT PRIMARY KEY, org TEXT NOT NULL DEFAULT '', entry TEXT NOT NULL);
 )SQL",
+      // When a blob was last uploaded: garbage collection spares blobs uploaded within its
+      // grace period, so a push that re-uploads an old unreferenced blob can still commit it.
+      R"SQL(
+ALTER TABLE blobs ADD COLUMN uploaded_at BIGINT NOT NULL DEFAULT 0;
+UPDATE blobs SET uploaded_at = created_at;
+)SQL",
   };
   return m;
 }
@@ -113,8 +119,9 @@ Token row_token(const SqlRow& r) {
   t.user = to_s(r[8]);
   return t;
 }
+const char* kBlobCols = "owner, sha256, size, storage_id, created_at, uploaded_at";
 BlobRef row_blob(const SqlRow& r) {
-  return BlobRef{to_s(r[0]), to_s(r[1]), static_cast<uint64_t>(to_i64(r[2])), to_s(r[3]), to_i64(r[4])};
+  return BlobRef{to_s(r[0]), to_s(r[1]), static_cast<uint64_t>(to_i64(r[2])), to_s(r[3]), to_i64(r[4]), to_i64(r[5])};
 }
 
 const char* kUserCols = "id, name, site_admin, created_at";
@@ -522,6 +529,7 @@ Result<Commit> Catalog::create_commit(const Repo& repo, const std::string& branc
   }
   Commit c;
   Status st = transaction([&]() -> Status {
+    LV_RETURN_IF_ERROR(lock_blobs(BlobLock::kShared));
     LV_ASSIGN_OR_RETURN(auto head, q("SELECT commit_id FROM refs WHERE repo_id = ?1 AND kind = 'branch' AND name = ?2",
                                      {repo.id, branch}));
     std::string parent = head.rows.empty() ? "" : to_s(head.rows[0][0]);
@@ -618,14 +626,18 @@ Result<std::vector<Commit>> Catalog::list_commits(int64_t repo_id, const std::st
 Result<BlobRef> Catalog::put_blob(const BlobRef& blob) {
   BlobRef out = blob;
   Status st = transaction([&]() -> Status {
+    LV_RETURN_IF_ERROR(lock_blobs(BlobLock::kShared));
     LV_ASSIGN_OR_RETURN(auto existing, find_blob(blob.owner, blob.sha256));
+    int64_t now = now_unix();
     if (existing) {
       out = *existing;
+      out.uploaded_at = now;
+      LV_RETURN_IF_ERROR(q("UPDATE blobs SET uploaded_at = ?3 WHERE owner = ?1 AND sha256 = ?2", {blob.owner, blob.sha256, now}));
       return Status::Ok();
     }
-    out.created_at = now_unix();
-    LV_RETURN_IF_ERROR(q("INSERT INTO blobs(owner, sha256, size, storage_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                         {blob.owner, blob.sha256, static_cast<int64_t>(blob.size), blob.storage_id, out.created_at}));
+    out.created_at = out.uploaded_at = now;
+    LV_RETURN_IF_ERROR(q("INSERT INTO blobs(owner, sha256, size, storage_id, created_at, uploaded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                         {blob.owner, blob.sha256, static_cast<int64_t>(blob.size), blob.storage_id, now}));
     return Status::Ok();
   });
   if (!st.ok()) return st.error();
@@ -633,17 +645,49 @@ Result<BlobRef> Catalog::put_blob(const BlobRef& blob) {
 }
 
 Result<std::optional<BlobRef>> Catalog::find_blob(const std::string& owner, const std::string& sha256) {
-  LV_ASSIGN_OR_RETURN(auto r, q("SELECT owner, sha256, size, storage_id, created_at FROM blobs WHERE owner = ?1 AND sha256 = ?2",
-                                {owner, sha256}));
+  LV_ASSIGN_OR_RETURN(auto r, q(std::string("SELECT ") + kBlobCols + " FROM blobs WHERE owner = ?1 AND sha256 = ?2", {owner, sha256}));
   if (r.rows.empty()) return std::optional<BlobRef>();
   return std::optional<BlobRef>(row_blob(r.rows[0]));
 }
 
 Result<std::vector<BlobRef>> Catalog::list_blobs() {
-  LV_ASSIGN_OR_RETURN(auto r, q("SELECT owner, sha256, size, storage_id, created_at FROM blobs ORDER BY owner, sha256"));
+  LV_ASSIGN_OR_RETURN(auto r, q(std::string("SELECT ") + kBlobCols + " FROM blobs ORDER BY owner, sha256"));
   std::vector<BlobRef> out;
   for (auto& row : r.rows) out.push_back(row_blob(row));
   return out;
+}
+
+// A blob is referenced when a file of any commit of any repository of its owner has its sha256.
+static const char* kUnreferencedBlob =
+    "NOT EXISTS (SELECT 1 FROM commit_files f JOIN repos r ON r.id = f.repo_id "
+    "WHERE r.owner = blobs.owner AND f.sha256 = blobs.sha256)";
+
+Result<std::vector<BlobRef>> Catalog::unreferenced_blobs(int64_t uploaded_until) {
+  LV_ASSIGN_OR_RETURN(auto r, q(std::string("SELECT ") + kBlobCols + " FROM blobs WHERE uploaded_at <= ?1 AND " +
+                                    kUnreferencedBlob + " ORDER BY owner, sha256",
+                                {uploaded_until}));
+  std::vector<BlobRef> out;
+  for (auto& row : r.rows) out.push_back(row_blob(row));
+  return out;
+}
+
+Result<bool> Catalog::delete_unreferenced_blob(const std::string& owner, const std::string& sha256, int64_t uploaded_until) {
+  LV_ASSIGN_OR_RETURN(auto r, q(std::string("DELETE FROM blobs WHERE owner = ?1 AND sha256 = ?2 AND uploaded_at <= ?3 AND ") +
+                                    kUnreferencedBlob,
+                                {owner, sha256, uploaded_until}));
+  return r.changes > 0;
+}
+
+Status Catalog::lock_blobs(BlobLock kind) {
+  std::lock_guard lock(mu_);
+  if (depth_ == 0) return make_error(conn_->describe(), "lock_blobs outside a transaction");
+  // SQLite: a write transaction (BEGIN IMMEDIATE) already excludes every other one. PostgreSQL:
+  // replicas' transactions run side by side, so the blob registrations and commits share one
+  // lock that garbage collection takes alone.
+  if (conn_->dialect() != SqlDialect::kPostgres) return Status::Ok();
+  LV_RETURN_IF_ERROR(conn_->exec(kind == BlobLock::kShared ? "SELECT pg_advisory_xact_lock_shared(7426355)"
+                                                            : "SELECT pg_advisory_xact_lock(7426355)"));
+  return Status::Ok();
 }
 
 // ---- tokens

@@ -101,7 +101,12 @@ struct BlobRef {
   uint64_t size = 0;
   std::string storage_id;  // the blob store's id for it
   int64_t created_at = 0;
+  int64_t uploaded_at = 0;  // the last upload of these bytes (an upload of a known blob refreshes it)
 };
+
+// Blob registrations and commits take the lock shared; garbage collection takes it alone, so
+// it never deletes a blob that a commit is about to reference or an upload has just confirmed.
+enum class BlobLock { kShared, kExclusive };
 
 enum TokenScope : unsigned { kScopeRead = 1, kScopeWrite = 2, kScopeAdmin = 4 };
 
@@ -190,10 +195,19 @@ class Catalog {
   Result<std::vector<Commit>> list_commits(int64_t repo_id, const std::string& branch = "main", int limit = 100);
 
   // blobs
-  // Registers a verified blob for an owner; returns the existing ref when the owner already has it.
+  // Registers a verified blob for an owner; returns the existing ref (its uploaded_at refreshed)
+  // when the owner already has it.
   Result<BlobRef> put_blob(const BlobRef& blob);
   Result<std::optional<BlobRef>> find_blob(const std::string& owner, const std::string& sha256);
   Result<std::vector<BlobRef>> list_blobs();
+  // Blobs last uploaded at or before `uploaded_until` (unix seconds) that no file of any
+  // commit of their owner's repositories references: an interrupted push, a deleted repository.
+  Result<std::vector<BlobRef>> unreferenced_blobs(int64_t uploaded_until);
+  // Deletes the blob's row if it is still unreferenced and last uploaded by `uploaded_until`;
+  // false when it is not (any more). The blob store's copy is the caller's to remove.
+  Result<bool> delete_unreferenced_blob(const std::string& owner, const std::string& sha256, int64_t uploaded_until);
+  // Inside a transaction only; held until it ends (see BlobLock).
+  Status lock_blobs(BlobLock kind);
 
   // tokens
   Status create_token(const Token& token);

@@ -213,7 +213,20 @@ TEST_P(CatalogTest, ReopenKeepsDataAndSchemaVersion) {
   EXPECT_TRUE((*c)->find_user("erin").value().has_value());
   EXPECT_EQ((*c)->get_meta("k").value().value_or(""), "v");
   auto v = (*c)->sql().exec("SELECT MAX(version) FROM schema_migrations").value();
-  EXPECT_EQ(v.rows[0][0].value_or(""), "1");
+  EXPECT_EQ(v.rows[0][0].value_or(""), "2");
+}
+
+TEST_P(CatalogTest, MigratingAVersion1CatalogDatesItsBlobsByTheirCreation) {
+  // A catalog as version 1 left it: blobs without uploaded_at.
+  ASSERT_TRUE(cat_->sql().exec_script("ALTER TABLE blobs DROP COLUMN uploaded_at; DELETE FROM schema_migrations WHERE version = 2;"
+                                      "INSERT INTO blobs(owner, sha256, size, storage_id, created_at) VALUES ('alice', 'h', 1, 's', 1234)")
+                  .ok());
+  cat_.reset();
+  auto c = Catalog::open(dir_.string(), url_);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  auto blob = (*c)->find_blob("alice", "h").value();
+  ASSERT_TRUE(blob.has_value());
+  EXPECT_EQ(blob->uploaded_at, 1234);
 }
 
 TEST_P(CatalogTest, AuditRowsKeepOrder) {

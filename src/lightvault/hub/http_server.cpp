@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "lightvault/hub/blob_gc.h"
 #include "lightvault/hub/catalog_audit.h"
 #include "lightvault/hub/model_card.h"
 #include "lightvault/hub/tokens.h"
@@ -746,7 +747,7 @@ void HubServer::Impl::upload(Ctx& ctx, const httplib::ContentReader& reader, con
     return send_error(ctx.res, 400, info.error().message);
   }
   Status st = change(ctx, "blob.upload", resource, org, [&](json& d) -> Status {
-    LV_ASSIGN_OR_RETURN(auto ref, catalog->put_blob({repo->owner, info->sha256, info->size, info->storage_id, 0}));
+    LV_RETURN_IF_ERROR(register_upload(*catalog, *blobs, *info));
     d["sha256"] = info->sha256;
     d["size"] = info->size;
     d["deduplicated"] = info->deduplicated;
@@ -1227,6 +1228,37 @@ void HubServer::Impl::admin_routes() {
     }
     json d{{"old_key_id", old_id}, {"new_key_id", *new_id}, {"blobs", stats->total}, {"rewrapped", stats->rewrapped}};
     audit_event(ctx, "key.rotate", "master-key", kAuditAllowed, d);
+    send_json(res, 200, d);
+  });
+
+  http.Post("/api/lv/admin/gc", [this](const httplib::Request& req, httplib::Response& res) {
+    Ctx ctx = begin(req, res);
+    if (!authenticate(ctx) || !require_login(ctx, "blob.gc", "blobs")) return;
+    if (!site_admin(ctx)) return deny(ctx, 403, "blob.gc", "blobs", "only a site administrator can collect garbage", "Forbidden");
+    auto body = parse_body(ctx, "blob.gc");
+    if (!body) return;
+    GcOptions options;
+    auto dry_run = body->find("dry_run");
+    if (dry_run != body->end()) {
+      if (!dry_run->is_boolean()) return deny(ctx, 400, "blob.gc", "blobs", "dry_run must be true or false");
+      options.dry_run = dry_run->get<bool>();
+    }
+    auto grace = body->find("grace_seconds");
+    if (grace != body->end()) {
+      constexpr uint64_t kCentury = uint64_t(100) * 366 * 24 * 3600;
+      if (!grace->is_number_unsigned() || grace->get<uint64_t>() > kCentury) {
+        return deny(ctx, 400, "blob.gc", "blobs", "grace_seconds must be a number of seconds from 0 to 100 years");
+      }
+      options.grace_seconds = static_cast<int64_t>(grace->get<uint64_t>());
+    }
+    auto stats = collect_garbage(*catalog, *blobs, options);
+    if (!stats.ok()) {
+      audit_event(ctx, "blob.gc", "blobs", kAuditError, json{{"reason", stats.error().message}});
+      return send_error(res, 500, stats.error().message);
+    }
+    json d{{"dry_run", options.dry_run}, {"grace_seconds", options.grace_seconds}, {"blobs", stats->blobs},
+           {"bytes", stats->bytes}, {"unregistered", stats->unregistered}};
+    audit_event(ctx, "blob.gc", "blobs", kAuditAllowed, d);
     send_json(res, 200, d);
   });
 

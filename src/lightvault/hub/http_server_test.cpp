@@ -371,6 +371,10 @@ TEST_F(HubHttpTest, BadRequestsAreRefusedAuditedAndChangeNothing) {
   before["tokens"] += 1;
   cases.push_back({"expired token", get("/api/models/alice/m", short_token), 401});
   cases.push_back({"unknown endpoint", get("/api/nothing/here", alice), 404});
+  cases.push_back({"gc by a user", post("/api/lv/admin/gc", alice, {{"grace_seconds", 0}}), 403});
+  cases.push_back({"gc with a negative grace", post("/api/lv/admin/gc", kAdminToken, {{"grace_seconds", -1}}), 400});
+  cases.push_back({"gc with a grace of text", post("/api/lv/admin/gc", kAdminToken, {{"grace_seconds", "1h"}}), 400});
+  cases.push_back({"gc with dry_run of text", post("/api/lv/admin/gc", kAdminToken, {{"dry_run", "yes"}}), 400});
 
   for (auto& c : cases) {
     ASSERT_TRUE(c.r) << c.what << ": no response";
