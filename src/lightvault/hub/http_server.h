@@ -25,6 +25,7 @@
 //     POST|DELETE /api/lv/orgs/{org}/teams/{team}/members[/{user}]
 //     GET|POST /api/lv/tokens           DELETE /api/lv/tokens/{id}
 //     POST   /api/lv/admin/rotate-key
+//     POST   /api/lv/admin/gc                                {"grace_seconds"?, "dry_run"?}
 //     GET    /api/lv/audit/export      POST /api/lv/audit/verify
 // Errors are JSON {"error": "..."} (+ X-Error-Code for HF clients); every response carries
 // X-Request-Id; every state change, download and denied request is appended to the audit chain.

@@ -1,0 +1,330 @@
+// The hub's Hugging Face-compatible read API: whoami, model listing and info, trees, downloads.
+#include "lightvault/hub/http_server_impl.h"
+
+#include <iostream>
+#include <set>
+
+#include "lightvault/hub/model_card.h"
+
+namespace lv::hub {
+
+namespace {
+
+constexpr uint64_t kReadChunk = 4 * 1024 * 1024;
+
+// Parsed single byte range of a request (we parse Range ourselves; see pre-routing).
+struct ByteRange {
+  bool present = false;
+  bool multiple = false;
+  bool valid = true;
+  std::optional<uint64_t> first, last;  // "a-b", "a-", "-n" (suffix: first unset, last = n)
+};
+
+ByteRange parse_range(const std::string& header) {
+  ByteRange r;
+  if (header.empty()) return r;
+  r.present = true;
+  if (header.rfind("bytes=", 0) != 0) {
+    r.valid = false;
+    return r;
+  }
+  std::string spec = header.substr(6);
+  if (spec.find(',') != std::string::npos) {
+    r.multiple = true;
+    return r;
+  }
+  auto dash = spec.find('-');
+  if (dash == std::string::npos) {
+    r.valid = false;
+    return r;
+  }
+  std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
+  auto digits = [](const std::string& s) { return !s.empty() && s.size() < 20 && std::all_of(s.begin(), s.end(), ::isdigit); };
+  if (a.empty() && digits(b)) {
+    r.last = std::stoull(b);
+  } else if (digits(a) && b.empty()) {
+    r.first = std::stoull(a);
+  } else if (digits(a) && digits(b)) {
+    r.first = std::stoull(a);
+    r.last = std::stoull(b);
+    if (*r.last < *r.first) r.valid = false;
+  } else {
+    r.valid = false;
+  }
+  return r;
+}
+
+}  // namespace
+
+json HubServer::Impl::read_card(const Repo& repo, const Commit& commit) {
+  for (auto& f : commit.files) {
+    if (f.path != "README.md" || f.size > (1u << 20)) continue;
+    auto reader = blobs->open_reader(repo.owner, f.sha256);
+    if (!reader.ok() || !*reader) return nullptr;
+    std::string text((*reader)->size(), '\0');
+    if (!(*reader)->read_into(0, std::span<uint8_t>(reinterpret_cast<uint8_t*>(text.data()), text.size())).ok())
+      return nullptr;
+    auto parsed = parse_model_card(text);
+    if (!parsed.ok()) return json{{"error", parsed.error().message}};
+    return parsed->metadata;
+  }
+  return nullptr;
+}
+
+void HubServer::Impl::whoami(Ctx& ctx) {
+  if (!require_login(ctx, "auth.whoami", "whoami")) return;
+  json orgs = json::array();
+  auto ms = catalog->memberships_of(ctx.who.user->id);
+  if (ms.ok()) {
+    for (auto& m : *ms) orgs.push_back({{"type", "org"}, {"name", m.org}, {"roleInOrg", std::string(to_string(m.role))}});
+  }
+  std::string role = ctx.who.scopes & kScopeAdmin ? "admin" : ctx.who.scopes & kScopeWrite ? "write" : "read";
+  send_json(ctx.res, 200,
+            {{"type", "user"},
+             {"id", std::to_string(ctx.who.user->id)},
+             {"name", ctx.who.user->name},
+             {"fullname", ctx.who.user->name},
+             {"isAdmin", ctx.who.user->site_admin},
+             {"orgs", orgs},
+             {"auth",
+              {{"type", "access_token"},
+               {"accessToken", {{"displayName", ctx.who.token->name}, {"role", role}, {"id", ctx.who.token->id},
+                                {"scopes", scopes_to_string(ctx.who.scopes)}}}}}});
+}
+
+namespace {
+json repo_summary(const Repo& r, const std::optional<Commit>& head) {
+  char id[32];
+  std::snprintf(id, sizeof id, "%024llx", static_cast<unsigned long long>(r.id));
+  return json{{"_id", id},
+              {"id", r.full_name()},
+              {"modelId", r.full_name()},
+              {"author", r.owner},
+              {"private", r.visibility == Visibility::kPrivate},
+              {"visibility", std::string(to_string(r.visibility))},
+              {"gated", false},
+              {"disabled", false},
+              {"downloads", 0},
+              {"likes", 0},
+              {"tags", json::array()},
+              {"sha", head ? json(head->id) : json(nullptr)},
+              {"createdAt", iso_time(r.created_at)},
+              {"lastModified", iso_time(head ? head->created_at : r.created_at)}};
+}
+}  // namespace
+
+void HubServer::Impl::list_models(Ctx& ctx) {
+  if (!require_login(ctx, "model.list", "models")) return;
+  auto repos = catalog->list_repos();
+  if (!repos.ok()) return send_error(ctx.res, 500, repos.error().message);
+  std::string author = ctx.req.get_param_value("author");
+  json out = json::array();
+  for (auto& r : *repos) {
+    if (!author.empty() && r.owner != author) continue;
+    auto role = role_on(ctx.who, r);
+    if (!role.ok() || *role < RepoRole::kRead) continue;
+    auto head = catalog->resolve(r.id, "main");
+    out.push_back(repo_summary(r, head.ok() ? *head : std::nullopt));
+  }
+  send_json(ctx.res, 200, out);
+}
+
+void HubServer::Impl::model_info(Ctx& ctx, const std::string& owner, const std::string& name, const std::string& rev,
+                                 bool explicit_rev) {
+  auto repo = open_repo(ctx, owner, name, Action::kRead, "model.info");
+  if (!repo) return;
+  auto commit = catalog->resolve(repo->id, rev);
+  if (!commit.ok()) return send_error(ctx.res, 500, commit.error().message);
+  if (!commit->has_value() && (explicit_rev && rev != "main" && rev != "HEAD")) {
+    return send_error(ctx.res, 404, "revision " + rev + " not found in " + repo->full_name(), "RevisionNotFound");
+  }
+  json out = repo_summary(*repo, *commit);
+  bool blobs = ctx.req.get_param_value("blobs") == "true" || ctx.req.get_param_value("blobs") == "1";
+  json siblings = json::array();
+  if (commit->has_value()) {
+    for (auto& f : (*commit)->files) {
+      json s{{"rfilename", f.path}};
+      if (blobs) {
+        s["size"] = f.size;
+        s["blobId"] = f.sha256;
+        s["lfs"] = {{"sha256", f.sha256}, {"size", f.size}, {"pointerSize", 134}};
+      }
+      siblings.push_back(s);
+    }
+    // Model card: README.md's front matter, decrypted on request (the catalog keeps no
+    // plaintext of uploaded files, so the card is not cached there).
+    json card = read_card(*repo, **commit);
+    if (!card.is_null()) {
+      {
+        out["cardData"] = card;
+        if (card.contains("license") && card["license"].is_string()) out["tags"].push_back("license:" + card["license"].get<std::string>());
+        if (card.contains("pipeline_tag")) out["pipeline_tag"] = card["pipeline_tag"];
+        if (card.contains("library_name")) out["library_name"] = card["library_name"];
+      }
+    }
+  }
+  out["siblings"] = siblings;
+  out["spaces"] = json::array();
+  send_json(ctx.res, 200, out);
+}
+
+void HubServer::Impl::tree(Ctx& ctx, const std::string& owner, const std::string& name, const std::string& rev,
+                           const std::string& path) {
+  auto repo = open_repo(ctx, owner, name, Action::kRead, "model.info");
+  if (!repo) return;
+  auto commit = catalog->resolve(repo->id, rev);
+  if (!commit.ok()) return send_error(ctx.res, 500, commit.error().message);
+  if (!commit->has_value()) {
+    return send_error(ctx.res, 404, "revision " + rev + " not found in " + repo->full_name(), "RevisionNotFound");
+  }
+  bool recursive = ctx.req.get_param_value("recursive") == "true" || ctx.req.get_param_value("recursive") == "1";
+  std::string prefix = path.empty() ? "" : path + "/";
+  json out = json::array();
+  std::set<std::string> dirs;
+  bool found = path.empty();
+  for (auto& f : (*commit)->files) {
+    if (f.path.rfind(prefix, 0) != 0) continue;
+    found = true;
+    std::string rest = f.path.substr(prefix.size());
+    // directories on the way
+    size_t slash = rest.find('/');
+    while (slash != std::string::npos) {
+      std::string dir = prefix + rest.substr(0, slash);
+      if (dirs.insert(dir).second) out.push_back({{"type", "directory"}, {"oid", sha256_hex(dir).substr(0, 40)}, {"size", 0}, {"path", dir}});
+      if (!recursive) break;
+      slash = rest.find('/', slash + 1);
+    }
+    if (!recursive && rest.find('/') != std::string::npos) continue;
+    out.push_back({{"type", "file"},
+                   {"oid", f.sha256.substr(0, 40)},
+                   {"size", f.size},
+                   {"path", f.path},
+                   {"lfs", {{"oid", f.sha256}, {"size", f.size}, {"pointerSize", 134}}}});
+  }
+  if (!found) return send_error(ctx.res, 404, "path " + path + " not found in " + repo->full_name() + "@" + rev, "EntryNotFound");
+  send_json(ctx.res, 200, out);
+}
+
+void HubServer::Impl::resolve(Ctx& ctx, const std::string& owner, const std::string& name, const std::string& rev,
+                              const std::string& path) {
+  bool head_only = ctx.req.method == "HEAD";
+  std::string action = head_only ? "model.info" : "model.download";
+  std::string resource = owner + "/" + name + "/resolve/" + rev + "/" + path;
+  auto repo = open_repo(ctx, owner, name, Action::kRead, action);
+  if (!repo) return;
+  std::string org = repo_org(*repo);
+  auto commit = catalog->resolve(repo->id, rev);
+  if (!commit.ok()) return send_error(ctx.res, 500, commit.error().message);
+  if (!commit->has_value()) {
+    return deny(ctx, 404, action, resource, "revision " + rev + " not found in " + repo->full_name(), "RevisionNotFound", org);
+  }
+  const FileEntry* file = nullptr;
+  for (auto& f : (*commit)->files) {
+    if (f.path == path) file = &f;
+  }
+  if (!file) {
+    return deny(ctx, 404, action, resource, "entry " + path + " not found in " + repo->full_name() + "@" + rev, "EntryNotFound", org);
+  }
+  auto reader = blobs->open_reader(repo->owner, file->sha256);
+  if (!reader.ok() || !*reader) {
+    std::string why = reader.ok() ? "blob missing from the blob store" : reader.error().message;
+    audit_event(ctx, action, resource, kAuditError, json{{"reason", why}}, org);
+    return send_error(ctx.res, 500, "cannot read " + resource + ": " + why);
+  }
+  std::shared_ptr<BlobReader> blob(std::move(*reader));
+  uint64_t size = blob->size();
+  std::string etag = "\"" + file->sha256 + "\"";
+  auto& res = ctx.res;
+  res.set_header("ETag", etag);
+  res.set_header("X-Linked-Etag", etag);
+  res.set_header("X-Linked-Size", std::to_string(size));
+  res.set_header("X-Repo-Commit", (*commit)->id);
+  res.set_header("Accept-Ranges", "bytes");
+  res.set_header("Cache-Control", "private, max-age=0, must-revalidate");
+  std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  res.set_header("Content-Disposition", "attachment; filename=\"" + base + "\"");
+
+  if (ctx.req.get_header_value("If-None-Match") == etag) {
+    res.status = 304;
+    return;
+  }
+  // httplib's own range handling is switched off in pre-routing; we answer Range here.
+  ByteRange range = parse_range(ctx.req.get_header_value("Range"));
+  uint64_t first = 0, length = size;
+  int status = 200;
+  if (range.present && !range.multiple) {
+    if (!range.valid) {
+      res.set_header("Content-Range", "bytes */" + std::to_string(size));
+      return deny(ctx, 416, action, resource, "invalid Range header", "RangeNotSatisfiable", org);
+    }
+    uint64_t last;
+    if (!range.first) {  // suffix
+      uint64_t n = std::min<uint64_t>(*range.last, size);
+      first = size - n;
+      last = size - 1;
+      if (n == 0) first = size;  // unsatisfiable
+    } else {
+      first = *range.first;
+      last = range.last ? std::min<uint64_t>(*range.last, size ? size - 1 : 0) : (size ? size - 1 : 0);
+    }
+    if (first >= size) {
+      res.set_header("Content-Range", "bytes */" + std::to_string(size));
+      return deny(ctx, 416, action, resource,
+                  "range " + ctx.req.get_header_value("Range") + " is past the end of " + path + " (size " + std::to_string(size) + ")",
+                  "RangeNotSatisfiable", org);
+    }
+    length = last - first + 1;
+    status = 206;
+    res.set_header("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size));
+  }
+  if (!head_only) {
+    json details{{"commit", (*commit)->id}, {"sha256", file->sha256}, {"size", size}};
+    if (status == 206) details["range"] = {first, first + length - 1};
+    audit_event(ctx, "model.download", resource, kAuditAllowed, details, org);
+  }
+  res.status = status;
+  if (length == 0) {
+    res.set_content("", "application/octet-stream");
+    return;
+  }
+  res.set_content_provider(
+      length, "application/octet-stream",
+      [blob, first](size_t offset, size_t len, httplib::DataSink& sink) -> bool {
+        uint64_t n = std::min<uint64_t>(len, kReadChunk);
+        Status st = blob->read(first + offset, n, [&](std::span<const uint8_t> bytes) -> Status {
+          if (!sink.write(reinterpret_cast<const char*>(bytes.data()), bytes.size())) return make_error("download", "client disconnected");
+          return Status::Ok();
+        });
+        if (!st.ok()) std::cerr << "download: " << st.error().message << "\n";
+        return st.ok();
+      });
+}
+
+void HubServer::Impl::hf_routes() {
+  http.Get("/api/whoami-v2", [this](const httplib::Request& req, httplib::Response& res) {
+    Ctx ctx = begin(req, res);
+    if (authenticate(ctx)) whoami(ctx);
+  });
+  http.Get("/api/models", [this](const httplib::Request& req, httplib::Response& res) {
+    Ctx ctx = begin(req, res);
+    if (authenticate(ctx)) list_models(ctx);
+  });
+  http.Get(R"(/api/models/([^/]+)/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    Ctx ctx = begin(req, res);
+    if (authenticate(ctx)) model_info(ctx, req.matches[1], req.matches[2], "main", false);
+  });
+  http.Get(R"(/api/models/([^/]+)/([^/]+)/revision/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    Ctx ctx = begin(req, res);
+    if (authenticate(ctx)) model_info(ctx, req.matches[1], req.matches[2], req.matches[3], true);
+  });
+  http.Get(R"(/api/models/([^/]+)/([^/]+)/tree/([^/]+)(?:/(.+))?)", [this](const httplib::Request& req, httplib::Response& res) {
+    Ctx ctx = begin(req, res);
+    if (authenticate(ctx)) tree(ctx, req.matches[1], req.matches[2], req.matches[3], req.matches[4]);
+  });
+  http.Get(R"(/([^/]+)/([^/]+)/(?:resolve|raw)/([^/]+)/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+    Ctx ctx = begin(req, res);
+    if (authenticate(ctx)) resolve(ctx, req.matches[1], req.matches[2], req.matches[3], req.matches[4]);
+  });
+}
+
+}  // namespace lv::hub
