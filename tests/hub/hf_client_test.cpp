@@ -9,7 +9,7 @@
 #include <random>
 
 #include "lightvault/hub/http_server.h"
-#include "lightvault/hub/tokens.h"
+#include "lightvault/hub/crypto.h"
 
 namespace lv::hub {
 namespace {
@@ -51,13 +51,13 @@ TEST(HfJsClient, DownloadsAndListsThroughHuggingFaceHubPackage) {
   for (auto& [path, content] : std::vector<std::pair<std::string, std::string>>{{"weights/model.bin", weights}, {"config.json", "{}"}}) {
     auto up = c.Post("/api/lv/models/alice/tiny/upload", alice, content, "application/octet-stream");
     ASSERT_EQ(up->status, 200) << up->body;
-    add.push_back({{"path", path}, {"sha256", sha256_hex(content)}, {"size", content.size()}});
+    add.push_back({{"path", path}, {"sha256", crypto::sha256_hex(content)}, {"size", content.size()}});
   }
   auto commit = c.Post("/api/lv/models/alice/tiny/commit/main", alice, json{{"add", add}, {"message", "js"}}.dump(), "application/json");
   ASSERT_EQ(commit->status, 200) << commit->body;
 
   std::string cmd = "cd '" + here.string() + "' && LV_HUB_URL=http://127.0.0.1:" + std::to_string(*port) + " LV_HUB_TOKEN=" + token +
-                    " LV_HUB_REPO=alice/tiny LV_HUB_FILE=weights/model.bin LV_HUB_FILE_SHA256=" + sha256_hex(weights) +
+                    " LV_HUB_REPO=alice/tiny LV_HUB_FILE=weights/model.bin LV_HUB_FILE_SHA256=" + crypto::sha256_hex(weights) +
                     " LV_HUB_FILE_SIZE=" + std::to_string(weights.size()) + " node --test hf_client.test.mjs 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;

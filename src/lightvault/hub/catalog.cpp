@@ -7,7 +7,7 @@
 #include <chrono>
 #include <filesystem>
 
-#include "lightvault/hub/tokens.h"
+#include "lightvault/hub/crypto.h"
 
 namespace lv::hub {
 
@@ -552,9 +552,9 @@ Result<Commit> Catalog::create_commit(const Repo& repo, const std::string& branc
     c.created_at = now_unix();
     c.card_json = card_json;
     std::string digest_input = repo.full_name() + "\n" + parent + "\n" + author + "\n" + std::to_string(c.created_at) +
-                               "\n" + random_hex(8) + "\n" + message + "\n";
+                               "\n" + crypto::random_hex(8) + "\n" + message + "\n";
     for (auto& f : files) digest_input += f.path + std::string(1, '\0') + f.sha256 + "\n";
-    c.id = sha256_hex(digest_input).substr(0, 40);
+    c.id = crypto::sha256_hex(digest_input).substr(0, 40);
     LV_RETURN_IF_ERROR(q("INSERT INTO commits(repo_id, id, parent, message, author, created_at, card_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                          {repo.id, c.id, parent.empty() ? SqlValue() : SqlValue(parent), message, author, c.created_at, card_json}));
     for (auto& f : files) {

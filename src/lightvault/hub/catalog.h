@@ -108,8 +108,6 @@ struct BlobRef {
 // it never deletes a blob that a commit is about to reference or an upload has just confirmed.
 enum class BlobLock { kShared, kExclusive };
 
-enum TokenScope : unsigned { kScopeRead = 1, kScopeWrite = 2, kScopeAdmin = 4 };
-
 struct Token {
   std::string id;  // public id, "tok_..." (audited; never the secret)
   int64_t user_id = 0;

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "lightvault/hub/test_postgres.h"
+#include "lightvault/hub/crypto.h"
 #include "lightvault/hub/tokens.h"
 
 namespace lv::hub {
@@ -14,7 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string sha(const std::string& s) { return sha256_hex(s); }
+std::string sha(const std::string& s) { return crypto::sha256_hex(s); }
 
 class CatalogTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -165,7 +166,7 @@ TEST_P(CatalogTest, TokensStoreOnlyHashesAndExpire) {
   auto stored = cat_->find_token(issued->token.id).value();
   ASSERT_TRUE(stored.has_value());
   EXPECT_NE(stored->hash, issued->secret);
-  EXPECT_EQ(stored->hash, sha256_hex(issued->secret));
+  EXPECT_EQ(stored->hash, crypto::sha256_hex(issued->secret));
   // The secret appears nowhere in the catalog.
   auto dump = cat_->sql().exec("SELECT id, name, hash, scopes FROM tokens").value();
   for (auto& row : dump.rows)

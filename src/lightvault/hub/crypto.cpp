@@ -88,6 +88,17 @@ Digest sha256(ByteView data) {
   return h.finish();
 }
 
+std::string sha256_hex(std::string_view data) {
+  Digest d = sha256(as_bytes(data));
+  return hex_encode(d);
+}
+
+std::string random_hex(size_t bytes) {
+  Bytes raw(bytes);
+  if (!random_bytes(raw.data(), raw.size()).ok()) die("RAND_bytes");
+  return hex_encode(raw);
+}
+
 Sha256::Sha256() {
   ctx_ = EVP_MD_CTX_new();
   if (!ctx_ || EVP_DigestInit_ex2(ctx_, sha256_md(), nullptr) != 1) die("EVP_DigestInit_ex2");

@@ -48,6 +48,10 @@ Result<Key256> random_key();
 
 // One-shot SHA-256.
 Digest sha256(ByteView data);
+// Its lowercase hex (64 characters).
+std::string sha256_hex(std::string_view data);
+// `bytes` random bytes as lowercase hex, for names and ids; aborts if the RNG is unavailable.
+std::string random_hex(size_t bytes);
 
 // Incremental SHA-256 (for streaming uploads). Not copyable; movable.
 class Sha256 {

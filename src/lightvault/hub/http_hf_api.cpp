@@ -190,7 +190,7 @@ void HubServer::Impl::tree(Ctx& ctx, const std::string& owner, const std::string
     size_t slash = rest.find('/');
     while (slash != std::string::npos) {
       std::string dir = prefix + rest.substr(0, slash);
-      if (dirs.insert(dir).second) out.push_back({{"type", "directory"}, {"oid", sha256_hex(dir).substr(0, 40)}, {"size", 0}, {"path", dir}});
+      if (dirs.insert(dir).second) out.push_back({{"type", "directory"}, {"oid", crypto::sha256_hex(dir).substr(0, 40)}, {"size", 0}, {"path", dir}});
       if (!recursive) break;
       slash = rest.find('/', slash + 1);
     }

@@ -289,7 +289,7 @@ Status HubServer::Impl::bootstrap_admin() {
       }
     }
     if (!env_token.empty()) {
-      LV_ASSIGN_OR_RETURN(auto existing, catalog->find_token_by_hash(sha256_hex(env_token)));
+      LV_ASSIGN_OR_RETURN(auto existing, catalog->find_token_by_hash(crypto::sha256_hex(env_token)));
       if (!existing) {
         LV_ASSIGN_OR_RETURN(auto issued, issue_token(*catalog, *admin, "LIGHTVAULT_ADMIN_TOKEN",
                                                      kScopeRead | kScopeWrite | kScopeAdmin, 0, env_token));

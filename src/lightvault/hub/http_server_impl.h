@@ -19,6 +19,7 @@
 #include "lightvault/hub/catalog_audit.h"
 #include "lightvault/hub/http_server.h"
 #include "lightvault/hub/permissions.h"
+#include "lightvault/hub/crypto.h"
 #include "lightvault/hub/tokens.h"
 
 namespace lv::hub {
@@ -58,7 +59,7 @@ struct HubServer::Impl {
   httplib::Server http;
   std::thread thread;
   std::atomic<uint64_t> request_counter{0};
-  std::string instance = random_hex(4);
+  std::string instance = crypto::random_hex(4);
 
   // ---- plumbing (http_server.cpp)
   Ctx begin(const httplib::Request& req, httplib::Response& res);  // assigns the request id

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <random>
 
-#include "lightvault/hub/tokens.h"
+#include "lightvault/hub/crypto.h"
 
 namespace lv::hub {
 namespace {
@@ -77,7 +77,7 @@ class HubHttpTest : public ::testing::Test {
       auto r = client().Post("/api/lv/models/" + repo + "/upload", auth(token), content, "application/octet-stream");
       EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no response");
       if (!r || r->status != 200) return "";
-      add.push_back({{"path", path}, {"sha256", sha256_hex(content)}, {"size", content.size()}});
+      add.push_back({{"path", path}, {"sha256", crypto::sha256_hex(content)}, {"size", content.size()}});
     }
     auto c = post("/api/lv/models/" + repo + "/commit/main", token, {{"message", "test"}, {"add", add}});
     EXPECT_TRUE(c && c->status == 200) << (c ? c->body : "no response");
@@ -132,7 +132,7 @@ TEST_F(HubHttpTest, UploadDownloadRoundTripWithHfHeadersAndRanges) {
     if (s["rfilename"] == "model.bin") {
       saw = true;
       EXPECT_EQ(s["size"], weights.size());
-      EXPECT_EQ(s["lfs"]["sha256"], sha256_hex(weights));
+      EXPECT_EQ(s["lfs"]["sha256"], crypto::sha256_hex(weights));
     }
   }
   EXPECT_TRUE(saw);
@@ -151,8 +151,8 @@ TEST_F(HubHttpTest, UploadDownloadRoundTripWithHfHeadersAndRanges) {
   auto dl = get("/alice/tiny/resolve/main/model.bin", alice);
   ASSERT_TRUE(dl && dl->status == 200) << dl->body;
   EXPECT_EQ(dl->body, weights);
-  EXPECT_EQ(dl->get_header_value("ETag"), "\"" + sha256_hex(weights) + "\"");
-  EXPECT_EQ(dl->get_header_value("X-Linked-Etag"), "\"" + sha256_hex(weights) + "\"");
+  EXPECT_EQ(dl->get_header_value("ETag"), "\"" + crypto::sha256_hex(weights) + "\"");
+  EXPECT_EQ(dl->get_header_value("X-Linked-Etag"), "\"" + crypto::sha256_hex(weights) + "\"");
   EXPECT_EQ(dl->get_header_value("X-Linked-Size"), std::to_string(weights.size()));
   EXPECT_EQ(dl->get_header_value("X-Repo-Commit"), commit);
   EXPECT_EQ(dl->get_header_value("Accept-Ranges"), "bytes");
@@ -460,7 +460,7 @@ TEST(HubHttpPostgres, RoundTripPermissionsAndAuditOnPostgresCatalog) {
   ASSERT_EQ(c.Post("/api/repos/create", h(alice), R"({"name":"m"})", "application/json")->status, 200);
   std::string content = random_bytes(50000, 9);
   ASSERT_EQ(c.Post("/api/lv/models/alice/m/upload", h(alice), content, "application/octet-stream")->status, 200);
-  json add = json::array({{{"path", "w.bin"}, {"sha256", sha256_hex(content)}, {"size", content.size()}}});
+  json add = json::array({{{"path", "w.bin"}, {"sha256", crypto::sha256_hex(content)}, {"size", content.size()}}});
   ASSERT_EQ(c.Post("/api/lv/models/alice/m/commit/main", h(alice), json{{"add", add}}.dump(), "application/json")->status, 200);
   EXPECT_EQ(c.Get("/alice/m/resolve/main/w.bin", h(alice))->body, content);
   EXPECT_EQ(c.Get("/alice/m/resolve/main/w.bin", h(bob))->status, 404);

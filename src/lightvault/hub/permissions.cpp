@@ -96,4 +96,36 @@ bool allowed(const PrincipalFacts& p, const RepoFacts& r, const std::vector<Gran
   return effective_role(p, r, grants) >= required_role(a);
 }
 
+std::optional<unsigned> parse_scopes(std::string_view s) {
+  unsigned scopes = 0;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string_view::npos) end = s.size();
+    auto part = s.substr(start, end - start);
+    if (part == "read") scopes |= kScopeRead;
+    else if (part == "write") scopes |= kScopeRead | kScopeWrite;
+    else if (part == "admin") scopes |= kScopeRead | kScopeWrite | kScopeAdmin;
+    else return std::nullopt;
+    start = end + 1;
+  }
+  return scopes;
+}
+
+std::string scopes_to_string(unsigned scopes) {
+  std::string out;
+  auto add = [&](const char* s) { out += out.empty() ? s : std::string(",") + s; };
+  if (scopes & kScopeRead) add("read");
+  if (scopes & kScopeWrite) add("write");
+  if (scopes & kScopeAdmin) add("admin");
+  return out;
+}
+
+RepoRole scope_cap(unsigned scopes) {
+  if (scopes & kScopeAdmin) return RepoRole::kAdmin;
+  if (scopes & kScopeWrite) return RepoRole::kWrite;
+  if (scopes & kScopeRead) return RepoRole::kRead;
+  return RepoRole::kNone;
+}
+
 }  // namespace lv::hub

@@ -43,6 +43,14 @@ std::optional<SubjectKind> parse_subject_kind(std::string_view s);  // user|team
 // The role an action requires.
 RepoRole required_role(Action a);
 
+// A token's scopes, a bit set.
+enum TokenScope : unsigned { kScopeRead = 1, kScopeWrite = 2, kScopeAdmin = 4 };
+// Parses "read,write" / "admin" (admin implies write implies read).
+std::optional<unsigned> parse_scopes(std::string_view s);
+std::string scopes_to_string(unsigned scopes);
+// The highest role a token with these scopes may exercise.
+RepoRole scope_cap(unsigned scopes);
+
 // Everything about the caller that the rule looks at.
 struct PrincipalFacts {
   bool authenticated = false;

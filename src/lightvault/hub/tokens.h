@@ -12,18 +12,10 @@
 
 namespace lv::hub {
 
-std::string sha256_hex(std::string_view data);
-std::string random_hex(size_t bytes);
-
 struct IssuedToken {
   Token token;         // as stored (hash only)
   std::string secret;  // shown once
 };
-
-// Parses "read,write" / "admin" (admin implies write implies read).
-std::optional<unsigned> parse_scopes(std::string_view s);
-std::string scopes_to_string(unsigned scopes);
-RepoRole scope_cap(unsigned scopes);
 
 // Issues a token for `user`, stored in the catalog; `secret` may be given (bootstrap from
 // LIGHTVAULT_ADMIN_TOKEN), else it is random. ttl_seconds 0 = no expiry.
