@@ -82,9 +82,11 @@ CREATE TABLE audit(seq BIGINT PRIMARY KEY, org TEXT NOT NULL DEFAULT '', entry T
 )SQL",
       // When a blob was last uploaded: garbage collection spares blobs uploaded within its
       // grace period, so a push that re-uploads an old unreferenced blob can still commit it.
+      // The index answers "does any commit reference this blob?" without a scan.
       R"SQL(
 ALTER TABLE blobs ADD COLUMN uploaded_at BIGINT NOT NULL DEFAULT 0;
 UPDATE blobs SET uploaded_at = created_at;
+CREATE INDEX commit_files_by_sha256 ON commit_files(sha256);
 )SQL",
   };
   return m;
