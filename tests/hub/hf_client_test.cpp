@@ -8,8 +8,9 @@
 #include <filesystem>
 #include <random>
 
-#include "lightvault/hub/http_server.h"
 #include "lightvault/hub/crypto.h"
+#include "lightvault/hub/http_server.h"
+#include "lightvault/hub/http_server_testutil.h"
 
 namespace lv::hub {
 namespace {
@@ -25,13 +26,7 @@ TEST(HfJsClient, DownloadsAndListsThroughHuggingFaceHubPackage) {
   }
   fs::path dir = fs::temp_directory_path() / ("lv_hfjs_" + std::to_string(::getpid()));
   fs::remove_all(dir);
-  ServerOptions opt;
-  opt.data_dir = dir.string();
-  opt.listen = "127.0.0.1:0";
-  opt.admin_token = "lvt_hfjs_admin_token_0123456789";
-  opt.quiet = true;
-  opt.fsync = false;
-  opt.threads = 8;
+  ServerOptions opt = testing::test_server_options(dir.string(), "lvt_hfjs_admin_token_0123456789");
   auto server = HubServer::open(opt);
   ASSERT_TRUE(server.ok()) << server.error().message;
   auto port = (*server)->start_background();

@@ -11,6 +11,8 @@
 #include <random>
 
 #include "lightvault/hub/crypto.h"
+#include "lightvault/hub/http_server_testutil.h"
+#include "lightvault/hub/test_postgres.h"
 
 namespace lv::hub {
 namespace {
@@ -26,13 +28,7 @@ class HubHttpTest : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("lv_http_" + std::to_string(::getpid()) + "_" +
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
-    ServerOptions opt;
-    opt.data_dir = dir_.string();
-    opt.listen = "127.0.0.1:0";
-    opt.admin_token = kAdminToken;
-    opt.quiet = true;
-    opt.fsync = false;
-    opt.threads = 8;
+    ServerOptions opt = testing::test_server_options(dir_.string(), kAdminToken);
     opt.segment_size = 4096;
     auto s = HubServer::open(opt);
     ASSERT_TRUE(s.ok()) << s.error().message;
@@ -423,14 +419,6 @@ TEST_F(HubHttpTest, LifecycleEventsRevocationAndAdminActions) {
   for (const char* a : {"model.finetune", "model.deploy", "token.revoke", "key.rotate", "repo.settings", "model.delete"}) EXPECT_TRUE(actions.count(a)) << a;
 }
 
-}  // namespace
-}  // namespace lv::hub
-
-#include "lightvault/hub/test_postgres.h"
-
-namespace lv::hub {
-namespace {
-
 // The same server on a PostgreSQL catalog: upload, download, permissions and the audit chain.
 TEST(HubHttpPostgres, RoundTripPermissionsAndAuditOnPostgresCatalog) {
   auto& pg = testing::TestPostgres::instance();
@@ -439,14 +427,8 @@ TEST(HubHttpPostgres, RoundTripPermissionsAndAuditOnPostgresCatalog) {
   ASSERT_FALSE(url.empty());
   fs::path dir = fs::temp_directory_path() / ("lv_http_pg_" + std::to_string(::getpid()));
   fs::remove_all(dir);
-  ServerOptions opt;
-  opt.data_dir = dir.string();
+  ServerOptions opt = testing::test_server_options(dir.string(), kAdminToken);
   opt.catalog_url = url;
-  opt.listen = "127.0.0.1:0";
-  opt.admin_token = kAdminToken;
-  opt.quiet = true;
-  opt.fsync = false;
-  opt.threads = 8;
   auto server = HubServer::open(opt);
   ASSERT_TRUE(server.ok()) << server.error().message;
   auto port = (*server)->start_background();
