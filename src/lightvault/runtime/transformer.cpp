@@ -63,36 +63,44 @@ void Transformer::attention(int layer, const Batch& batch, const std::vector<KvC
     std::copy_n(&v_[int64_t{i} * kv_width], kv_width, cache.value(layer, batch.pos[i]));
   }
 
+  auto head = [&](int i, int h, std::vector<float>& scores) {
+    KvCache& cache = *caches[batch.seq[i]];
+    const int len = batch.pos[i] + 1;
+    const int kv_head = h / group;
+    const float* q = &q_[int64_t{i} * q_width + h * hd];
+    scores.resize(static_cast<size_t>(len));
+    float max_score = -INFINITY;
+    for (int t = 0; t < len; ++t) {
+      scores[t] = dot(q, cache.key(layer, t) + kv_head * hd, hd) * inv_sqrt_hd;
+      max_score = std::max(max_score, scores[t]);
+    }
+    float sum = 0.0f;
+    for (int t = 0; t < len; ++t) {
+      scores[t] = std::exp(scores[t] - max_score);
+      sum += scores[t];
+    }
+    float* out = &att_[int64_t{i} * q_width + h * hd];
+    std::fill_n(out, hd, 0.0f);
+    for (int t = 0; t < len; ++t) axpy(scores[t] / sum, cache.value(layer, t) + kv_head * hd, out, hd);
+    if (!mask_.empty()) {
+      const float m = mask_[layer][h];
+      for (int d = 0; d < hd; ++d) out[d] *= m;
+    }
+  };
+  // Small work stays on this thread without entering OpenMP (see matmul).
   const int64_t work = int64_t{rows} * n_heads * (batch.pos.empty() ? 1 : batch.pos.back() + 1) * hd;
-#pragma omp parallel if (work > 32768)
+  if (work <= 32768 || omp_in_parallel() || omp_get_max_threads() == 1) {
+    for (int i = 0; i < rows; ++i) {
+      for (int h = 0; h < n_heads; ++h) head(i, h, scores_);
+    }
+    return;
+  }
+#pragma omp parallel
   {
     std::vector<float> scores;
 #pragma omp for collapse(2) schedule(static)
     for (int i = 0; i < rows; ++i) {
-      for (int h = 0; h < n_heads; ++h) {
-        KvCache& cache = *caches[batch.seq[i]];
-        const int len = batch.pos[i] + 1;
-        const int kv_head = h / group;
-        const float* q = &q_[int64_t{i} * q_width + h * hd];
-        scores.resize(static_cast<size_t>(len));
-        float max_score = -INFINITY;
-        for (int t = 0; t < len; ++t) {
-          scores[t] = dot(q, cache.key(layer, t) + kv_head * hd, hd) * inv_sqrt_hd;
-          max_score = std::max(max_score, scores[t]);
-        }
-        float sum = 0.0f;
-        for (int t = 0; t < len; ++t) {
-          scores[t] = std::exp(scores[t] - max_score);
-          sum += scores[t];
-        }
-        float* out = &att_[int64_t{i} * q_width + h * hd];
-        std::fill_n(out, hd, 0.0f);
-        for (int t = 0; t < len; ++t) axpy(scores[t] / sum, cache.value(layer, t) + kv_head * hd, out, hd);
-        if (!mask_.empty()) {
-          const float m = mask_[layer][h];
-          for (int d = 0; d < hd; ++d) out[d] *= m;
-        }
-      }
+      for (int h = 0; h < n_heads; ++h) head(i, h, scores);
     }
   }
 }

@@ -53,6 +53,7 @@ class Transformer {
   AttentionObserver observer_;
   // Scratch, sized for the current batch.
   std::vector<float> xn_, q_, k_, v_, att_, out_, gate_, up_;
+  std::vector<float> scores_;  // attention scores when the heads run on this thread
 };
 
 // x[i] = x[i] / rms(x) * weight[i] over n values.

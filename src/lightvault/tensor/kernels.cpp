@@ -180,31 +180,41 @@ void run_matmul(const IsaKernels& k, const Tensor& W, const float* X, int64_t n,
     job.xbias = xbias = scratch.bias.data();
   }
 
-  // One parallel region for both phases: X is quantized once (tokens split over threads),
-  // then the implicit barrier of the first `omp for` publishes it to all threads before they
-  // read it. Inside another parallel region (or with one thread) everything runs here.
+  // X is quantized once (tokens split over threads), then the weight rows are split. In one
+  // parallel region the implicit barrier of the first `omp for` publishes the quantized X to
+  // all threads before they read it. Below the threshold, inside another parallel region or
+  // with one thread, the loops run here without entering OpenMP: even a team of one costs
+  // microseconds per call, which a small model pays dozens of times per token.
   const int64_t work = W.rows * W.cols * n;
   const bool threaded = work >= kMinParallelWork && !omp_in_parallel() && omp_get_max_threads() > 1;
+  auto quantize_token = [&](int64_t t) {
+    if (quantize_q8 != nullptr) {
+      quantize_q8(X + t * W.cols, W.cols, xq + t * W.cols, xd + t * scales_per_row);
+    } else {
+      quantize_i8(X + t * W.cols, W.cols, xq + t * W.cols, xd + t, xbias + t);
+    }
+  };
+  // rows_fn takes one unit of rows at a time: its tiling keeps a unit's weights in cache.
   const int64_t units = (W.rows + kRowsPerUnit - 1) / kRowsPerUnit;
-
-#pragma omp parallel if (threaded)
+  auto compute_unit = [&](int64_t u) {
+    const int64_t r0 = u * kRowsPerUnit;
+    rows_fn(job, r0, r0 + kRowsPerUnit < W.rows ? r0 + kRowsPerUnit : W.rows);
+  };
+  if (!threaded) {
+    if (quantized) {
+      for (int64_t t = 0; t < n; ++t) quantize_token(t);
+    }
+    for (int64_t u = 0; u < units; ++u) compute_unit(u);
+    return;
+  }
+#pragma omp parallel
   {
     if (quantized) {
 #pragma omp for schedule(static)
-      for (int64_t t = 0; t < n; ++t) {
-        if (quantize_q8 != nullptr) {
-          quantize_q8(X + t * W.cols, W.cols, xq + t * W.cols, xd + t * scales_per_row);
-        } else {
-          quantize_i8(X + t * W.cols, W.cols, xq + t * W.cols, xd + t, xbias + t);
-        }
-      }
+      for (int64_t t = 0; t < n; ++t) quantize_token(t);
     }
 #pragma omp for schedule(static)
-    for (int64_t u = 0; u < units; ++u) {
-      const int64_t r0 = u * kRowsPerUnit;
-      const int64_t r1 = r0 + kRowsPerUnit < W.rows ? r0 + kRowsPerUnit : W.rows;
-      rows_fn(job, r0, r1);
-    }
+    for (int64_t u = 0; u < units; ++u) compute_unit(u);
   }
 }
 
