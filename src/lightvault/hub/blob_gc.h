@@ -9,8 +9,9 @@
 // older than the grace period.
 //
 // Safe while the hub serves, with one server or with replicas sharing a PostgreSQL catalog:
-// the removal runs under the catalog's exclusive blob lock; commits and upload registrations
-// take it shared (Catalog::lock_blobs). An upload that was deduplicated against a blob that
+// the removal runs under the catalog's exclusive blob lock, a few dozen blobs per transaction
+// so that requests are not held up behind a large collection; commits and upload
+// registrations take it shared (Catalog::lock_blobs). An upload that was deduplicated against a blob that
 // garbage collection then removed fails in register_upload, so a registered blob always has
 // its stored copy.
 #include <cstdint>

@@ -131,6 +131,17 @@ TEST_P(BlobGcTest, RemovesStoredCopiesTheCatalogNeverRegistered) {
   EXPECT_FALSE(stored("alice", info->sha256));
 }
 
+TEST_P(BlobGcTest, CollectsMoreThanOneTransactionTakes) {
+  for (int i = 0; i < 150; ++i) upload("alice", "unreferenced " + std::to_string(i));
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(store_->put("bob", crypto::as_bytes("unregistered " + std::to_string(i))).ok());
+  GcStats stats = gc(2 * kHour);
+  EXPECT_EQ(stats.blobs, 160u);
+  EXPECT_EQ(stats.unregistered, 10u);
+  EXPECT_TRUE(catalog_->list_blobs().value().empty());
+  EXPECT_TRUE(store_->list_owner("alice").value().empty());
+  EXPECT_TRUE(store_->list_owner("bob").value().empty());
+}
+
 TEST_P(BlobGcTest, UploadingAnOldBlobAgainRestartsItsGrace) {
   std::string sha = upload("alice", "re-pushed");
   ASSERT_TRUE(catalog_->sql().exec("UPDATE blobs SET uploaded_at = 0").ok());
