@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "cli/command.h"
+#include "lightvault/hub/blob_gc.h"
 #include "lightvault/hub/hub_client.h"
 
 namespace lv::cli {
@@ -30,7 +31,7 @@ struct AdminArgs {
   std::string role = "member", owner, user, name = "cli", scopes = "read", base_model, target;
   bool site_admin = false;
   int64_t expires_in = 0;
-  int64_t grace_seconds = 24 * 3600;
+  int64_t grace_seconds = hub::kDefaultGcGraceSeconds;
   bool dry_run = false;
   std::function<Result<json>(hub::HubClient&)> action;
 };
@@ -156,7 +157,7 @@ CommandRegistrar admin_cmd("admin", "Administer the hub: users, organizations, t
 
   auto* gc = sub.add_subcommand("gc", "Remove stored blobs that no revision references (interrupted pushes, deleted repositories)");
   gc->add_option("--grace", a->grace_seconds, "Spare blobs uploaded less than this many seconds ago (a push in progress)")
-      ->check(CLI::Range(int64_t(0), int64_t(100) * 366 * 24 * 3600));
+      ->check(CLI::Range(int64_t{0}, hub::kMaxGcGraceSeconds));
   gc->add_flag("--dry-run", a->dry_run, "Count what would be removed, remove nothing");
   gc->callback([a] {
     a->action = [a](hub::HubClient& c) {

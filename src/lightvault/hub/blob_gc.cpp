@@ -1,7 +1,9 @@
 #include "lightvault/hub/blob_gc.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lv::hub {
@@ -18,6 +20,25 @@ struct Candidate {
   bool registered = false;  // in the catalog (unreferenced), or a stored copy it never knew
 };
 
+void count(const Candidate& c, GcStats& stats) {
+  stats.blobs++;
+  stats.bytes += c.size;
+  stats.unregistered += !c.registered;
+}
+
+// Removes one candidate if it is still garbage; false when it is not (any more).
+Result<bool> remove_if_garbage(Catalog& catalog, BlobStore& blobs, const Candidate& c, int64_t cutoff) {
+  if (c.registered) {
+    LV_ASSIGN_OR_RETURN(bool deleted, catalog.delete_unreferenced_blob(c.owner, c.sha256, cutoff));
+    if (!deleted) return false;  // referenced or uploaded again meanwhile
+    LV_RETURN_IF_ERROR(blobs.remove(c.owner, c.sha256));
+    return true;
+  }
+  LV_ASSIGN_OR_RETURN(auto ref, catalog.find_blob(c.owner, c.sha256));
+  if (ref) return false;  // an upload registered it meanwhile
+  return blobs.remove(c.owner, c.sha256);
+}
+
 }  // namespace
 
 Result<GcStats> collect_garbage(Catalog& catalog, BlobStore& blobs, const GcOptions& options) {
@@ -28,50 +49,35 @@ Result<GcStats> collect_garbage(Catalog& catalog, BlobStore& blobs, const GcOpti
   std::vector<Candidate> candidates;
   LV_ASSIGN_OR_RETURN(std::vector<BlobRef> unreferenced, catalog.unreferenced_blobs(cutoff));
   for (const BlobRef& r : unreferenced) candidates.push_back({r.owner, r.sha256, r.size, true});
+  std::set<std::pair<std::string, std::string>> registered;
+  LV_ASSIGN_OR_RETURN(std::vector<BlobRef> all, catalog.list_blobs());
+  for (const BlobRef& r : all) registered.emplace(r.owner, r.sha256);
   LV_RETURN_IF_ERROR(blobs.list([&](const BlobInfo& b) -> Status {
-    if (b.stored_at > cutoff) return Status::Ok();
-    LV_ASSIGN_OR_RETURN(auto ref, catalog.find_blob(b.owner, b.sha256));
-    if (!ref) candidates.push_back({b.owner, b.sha256, b.size, false});
+    if (b.stored_at <= cutoff && !registered.count({b.owner, b.sha256})) {
+      candidates.push_back({b.owner, b.sha256, b.size, false});
+    }
     return Status::Ok();
   }));
 
   GcStats stats;
   if (options.dry_run) {
-    for (const Candidate& c : candidates) {
-      stats.blobs++;
-      stats.bytes += c.size;
-      stats.unregistered += !c.registered;
-    }
+    for (const Candidate& c : candidates) count(c, stats);
     return stats;
   }
   for (size_t first = 0; first < candidates.size(); first += kBlobsPerTransaction) {
     const size_t last = std::min(candidates.size(), first + kBlobsPerTransaction);
-    GcStats batch;
+    std::vector<const Candidate*> removed;
     Status st = catalog.transaction([&]() -> Status {
-      batch = {};
+      removed.clear();
       LV_RETURN_IF_ERROR(catalog.lock_blobs(BlobLock::kExclusive));
       for (size_t i = first; i < last; ++i) {
-        const Candidate& c = candidates[i];
-        if (c.registered) {
-          LV_ASSIGN_OR_RETURN(bool deleted, catalog.delete_unreferenced_blob(c.owner, c.sha256, cutoff));
-          if (!deleted) continue;  // referenced or uploaded again meanwhile
-          LV_RETURN_IF_ERROR(blobs.remove(c.owner, c.sha256));
-        } else {
-          LV_ASSIGN_OR_RETURN(auto ref, catalog.find_blob(c.owner, c.sha256));
-          if (ref) continue;  // an upload registered it meanwhile
-          LV_ASSIGN_OR_RETURN(bool removed, blobs.remove(c.owner, c.sha256));
-          if (!removed) continue;
-          batch.unregistered++;
-        }
-        batch.blobs++;
-        batch.bytes += c.size;
+        LV_ASSIGN_OR_RETURN(bool gone, remove_if_garbage(catalog, blobs, candidates[i], cutoff));
+        if (gone) removed.push_back(&candidates[i]);
       }
       return Status::Ok();
     });
     if (!st.ok()) return st.error();
-    stats.blobs += batch.blobs;
-    stats.bytes += batch.bytes;
-    stats.unregistered += batch.unregistered;
+    for (const Candidate* c : removed) count(*c, stats);
   }
   return stats;
 }

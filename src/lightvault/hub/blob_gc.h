@@ -22,8 +22,11 @@
 
 namespace lv::hub {
 
+inline constexpr int64_t kDefaultGcGraceSeconds = 24 * 3600;
+inline constexpr int64_t kMaxGcGraceSeconds = int64_t{100} * 366 * 24 * 3600;  // a century
+
 struct GcOptions {
-  int64_t grace_seconds = 24 * 3600;
+  int64_t grace_seconds = kDefaultGcGraceSeconds;  // 0 .. kMaxGcGraceSeconds
   bool dry_run = false;  // count what would be removed, remove nothing
   int64_t now = 0;       // unix seconds; 0 = the current time
 };

@@ -280,8 +280,7 @@ void HubServer::Impl::admin_routes() {
     }
     auto grace = body->find("grace_seconds");
     if (grace != body->end()) {
-      constexpr uint64_t kCentury = uint64_t(100) * 366 * 24 * 3600;
-      if (!grace->is_number_unsigned() || grace->get<uint64_t>() > kCentury) {
+      if (!grace->is_number_unsigned() || grace->get<uint64_t>() > static_cast<uint64_t>(kMaxGcGraceSeconds)) {
         return deny(ctx, 400, "blob.gc", "blobs", "grace_seconds must be a number of seconds from 0 to 100 years");
       }
       options.grace_seconds = static_cast<int64_t>(grace->get<uint64_t>());
