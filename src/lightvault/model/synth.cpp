@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <random>
 
+#include "lightvault/tensor/thread_pool.h"
+
 namespace lv {
 namespace {
 
@@ -25,12 +27,13 @@ Tensor random_tensor(int64_t rows, int64_t cols, uint64_t seed) {
   Tensor t = Tensor::zeros_f32(rows, cols);
   float* p = t.mutable_f32();
   const float stddev = 1.0f / std::sqrt(static_cast<float>(cols));
-#pragma omp parallel for schedule(static) if (rows * cols >= (1 << 20))
-  for (int64_t r = 0; r < rows; ++r) {
-    std::mt19937_64 rng(splitmix64(seed + static_cast<uint64_t>(r)));
-    std::normal_distribution<float> dist(0.0f, stddev);
-    for (int64_t c = 0; c < cols; ++c) p[r * cols + c] = dist(rng);
-  }
+  parallel_for(rows, cols >= (1 << 16) ? 1 : (1 << 16) / cols, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      std::mt19937_64 rng(splitmix64(seed + static_cast<uint64_t>(r)));
+      std::normal_distribution<float> dist(0.0f, stddev);
+      for (int64_t c = 0; c < cols; ++c) p[r * cols + c] = dist(rng);
+    }
+  });
   return t;
 }
 
