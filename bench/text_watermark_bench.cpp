@@ -8,6 +8,7 @@
 // Prints Markdown tables; deterministic (fixed key, seeds and edits).
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -208,6 +209,33 @@ int main_impl(int argc, char** argv) {
     }
     Summary s = summarize(z);
     std::printf("| %d | %.0f | %.2f | %.0f%% |\n", steps, scored, s.mean, 100 * s.found);
+  }
+
+  // The bias's cost per generated token, against one decode step of this model (same run).
+  std::printf("\nCost of the bias per generated token (shared machine: ratios only)\n\n");
+  std::printf("| vocabulary | bias per token / one stories260K decode step |\n|---|---|\n");
+  using Clock = std::chrono::steady_clock;
+  KvCache cache(transformer.config(), 2);
+  std::vector<KvCache*> caches = {&cache};
+  std::vector<float> logits(32000);
+  const int token = 1;
+  auto t0 = Clock::now();
+  for (int i = 0; i < 2000; ++i) {
+    Batch b;
+    b.add(0, &token, 1, 0);
+    transformer.forward(b, caches, {0}, logits.data());
+  }
+  const double step = std::chrono::duration<double>(Clock::now() - t0).count() / 2000;
+  for (int vocab : {512, 32000}) {
+    mark::TextWatermarker marker(kKey, kParams);
+    std::vector<int> history = {1, 2, 3};
+    auto t1 = Clock::now();
+    for (int i = 0; i < 2000; ++i) {
+      history.back() = i;
+      marker.bias(history, logits.data(), vocab);
+    }
+    const double bias = std::chrono::duration<double>(Clock::now() - t1).count() / 2000;
+    std::printf("| %d | %.3f |\n", vocab, bias / step);
   }
   return 0;
 }
