@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "lightvault/util/text.h"
 #include "subprocess.h"
 
 namespace lv {
@@ -22,8 +23,8 @@ const std::vector<std::string> kPrompts = {"Once upon a time", "The little dog",
                                            "The sun was shining"};
 
 std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto bytes = read_file(path);
+  return bytes.ok() ? *bytes : "";
 }
 
 class CliWatermarkTest : public testing::Test {

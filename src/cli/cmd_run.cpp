@@ -55,7 +55,7 @@ CommandRun setup(CLI::App& sub) {
       auto key = args->watermark.load_key();
       if (!key.ok()) return fail(key.error());
       watermarker = std::make_unique<mark::TextWatermarker>(*key, args->watermark.params);
-      args->gen.logits_processor = [&](std::span<const int> tokens, float* logits, int n) { watermarker->bias(tokens, logits, n); };
+      args->gen.logits_processor = [w = watermarker.get()](std::span<const int> tokens, float* logits, int n) { w->bias(tokens, logits, n); };
     }
     auto model = args->model.load();
     if (!model.ok()) return fail(model.error());
