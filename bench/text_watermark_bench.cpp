@@ -4,7 +4,7 @@
 //  - z of the watermarked texts after deleting, inserting or substituting 10/20/30% of their
 //    words at random (inserted words drawn from human text), and of their middle half alone;
 //  - z of greedy watermarked text by length.
-// Usage: text_watermark_bench [MODEL.bin TOKENIZER.bin HUMAN_TEXT] (default: ../shared/models)
+// Usage: text_watermark_bench [MODEL.bin TOKENIZER.bin HUMAN_TEXT [CHART.svg]] (default: ../shared/models)
 // Prints Markdown tables; deterministic (fixed key, seeds and edits).
 #include <algorithm>
 #include <cctype>
@@ -134,6 +134,34 @@ double z_of(const Tokenizer& tok, const std::string& text) {
   return mark::detect_text_watermark(green, tok.encode(text, false).value(), kParams.gamma).z;
 }
 
+// Mean z of each edit as a bar, the lowest z as a tick, the detection threshold as a line.
+void write_chart(const std::string& path, const std::vector<std::pair<std::string, Summary>>& rows) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) {
+    std::fprintf(stderr, "error: %s: cannot create\n", path.c_str());
+    return;
+  }
+  const double left = 170, width = 420, bar = 18, gap = 6, top = 40, zmax = 10;
+  const double height = top + rows.size() * (bar + gap) + 30;
+  auto x = [&](double z) { return left + std::clamp(z, 0.0, zmax) / zmax * width; };
+  std::fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' font-family='sans-serif' font-size='12'>\n",
+               left + width + 40, height);
+  std::fprintf(f, "<text x='10' y='20' font-size='14'>Text watermark z after random word edits (bar: mean, tick: lowest)</text>\n");
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const double y = top + i * (bar + gap);
+    const Summary& s = rows[i].second;
+    std::fprintf(f, "<text x='%.0f' y='%.0f' text-anchor='end'>%s</text>\n", left - 8, y + bar - 5, rows[i].first.c_str());
+    std::fprintf(f, "<rect x='%.0f' y='%.0f' width='%.1f' height='%.0f' fill='#4a7ab5'/>\n", left, y, x(s.mean) - left, bar);
+    std::fprintf(f, "<line x1='%.1f' x2='%.1f' y1='%.0f' y2='%.0f' stroke='#c33' stroke-width='2'/>\n", x(s.min), x(s.min), y, y + bar);
+    std::fprintf(f, "<text x='%.1f' y='%.0f'>%.1f</text>\n", x(s.mean) + 4, y + bar - 5, s.mean);
+  }
+  const double bottom = top + rows.size() * (bar + gap);
+  std::fprintf(f, "<line x1='%.1f' x2='%.1f' y1='%.0f' y2='%.0f' stroke='#333' stroke-dasharray='4 3'/>\n", x(4), x(4), top - 6, bottom);
+  std::fprintf(f, "<text x='%.1f' y='%.0f' text-anchor='middle'>z = 4 (found)</text>\n", x(4), bottom + 16);
+  std::fprintf(f, "</svg>\n");
+  std::fclose(f);
+}
+
 int main_impl(int argc, char** argv) {
   const std::string shared = "../shared/models";
   const std::string model_path = argc > 1 ? argv[1] : shared + "/stories260K/stories260K.bin";
@@ -177,11 +205,13 @@ int main_impl(int argc, char** argv) {
               marked_texts.size());
   std::printf("| edit | share of words | mean z | median z | min z | z >= 4 |\n|---|---|---|---|---|---|\n");
   std::mt19937 rng(11);
+  std::vector<std::pair<std::string, Summary>> chart;
   auto row = [&](const char* name, const std::string& share, auto&& transform) {
     std::vector<double> z;
     for (const auto& t : marked_texts) z.push_back(z_of(tok, transform(t)));
     Summary s = summarize(z);
     std::printf("| %s | %s | %.2f | %.2f | %.2f | %.0f%% |\n", name, share.c_str(), s.mean, s.median, s.min, 100 * s.found);
+    chart.push_back({std::string(name) + " " + share, s});
   };
   row("none", "0%", [](const std::string& t) { return t; });
   const std::pair<const char*, Edit> edits[] = {{"delete", Edit::Delete}, {"insert", Edit::Insert}, {"substitute", Edit::Substitute}};
@@ -194,6 +224,8 @@ int main_impl(int argc, char** argv) {
     std::vector<std::string> w = words_of(t);
     return join(std::vector<std::string>(w.begin() + w.size() / 4, w.begin() + 3 * w.size() / 4));
   });
+
+  if (argc > 4) write_chart(argv[4], chart);
 
   std::printf("\nGreedy decoding with the key, by length (positions counted with the prompt, as run -n)\n\n");
   std::printf("| positions | mean scored tokens | mean z | z >= 4 |\n|---|---|---|---|\n");
