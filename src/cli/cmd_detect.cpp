@@ -23,7 +23,7 @@ struct Args {
 };
 
 // The text watermark's report, as {"text_watermark": {...}}.
-Result<nlohmann::json> detect_text(const Args& args, const std::string& text) {
+Result<nlohmann::ordered_json> detect_text(const Args& args, const std::string& text) {
   if (args.model.path.empty()) return make_error(args.input, "detecting a text watermark needs --model");
   if (args.watermark.key_path.empty()) return make_error(args.input, "detecting a text watermark needs --watermark-key");
   LV_ASSIGN_OR_RETURN(std::string key, args.watermark.load_key());
@@ -32,11 +32,11 @@ Result<nlohmann::json> detect_text(const Args& args, const std::string& text) {
   LV_ASSIGN_OR_RETURN(std::vector<int> tokens, model.tokenizer.encode(text, false, args.input));
   mark::GreenList green(key, args.watermark.params);
   mark::TextDetection d = mark::detect_text_watermark(green, tokens, args.watermark.params.gamma, args.z_threshold);
-  return nlohmann::json{{"text_watermark",
+  return nlohmann::ordered_json{{"text_watermark",
                          {{"z", d.z}, {"p_value", d.p_value}, {"tokens", d.tokens}, {"green", d.green}, {"found", d.found}}}};
 }
 
-void print_text(const nlohmann::json& report) {
+void print_text(const nlohmann::ordered_json& report) {
   const auto& t = report["text_watermark"];
   std::printf("text watermark: %s (z = %.2f, p = %.3g, %lld of %lld scored tokens green)\n",
               t["found"].get<bool>() ? "found" : "not found", t["z"].get<double>(), t["p_value"].get<double>(),
@@ -55,7 +55,7 @@ CommandRun setup(CLI::App& sub) {
     auto bytes = read_file(args->input);
     if (!bytes.ok()) return fail(bytes.error());
     const mark::MediaKind kind = mark::sniff_media(*bytes);
-    Result<nlohmann::json> report = Error{};
+    Result<nlohmann::ordered_json> report = Error{};
     switch (kind) {
       case mark::MediaKind::Text:
         report = detect_text(*args, *bytes);
