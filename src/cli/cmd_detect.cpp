@@ -32,8 +32,8 @@ Result<nlohmann::ordered_json> detect_text(const Args& args, const std::string& 
   LV_ASSIGN_OR_RETURN(std::vector<int> tokens, model.tokenizer.encode(text, false, args.input));
   mark::GreenList green(key, args.watermark.params);
   mark::TextDetection d = mark::detect_text_watermark(green, tokens, args.watermark.params.gamma, args.z_threshold);
-  return nlohmann::ordered_json{{"text_watermark",
-                         {{"z", d.z}, {"p_value", d.p_value}, {"tokens", d.tokens}, {"green", d.green}, {"found", d.found}}}};
+  return nlohmann::ordered_json{
+      {"text_watermark", {{"z", d.z}, {"p_value", d.p_value}, {"tokens", d.tokens}, {"green", d.green}, {"found", d.found}}}};
 }
 
 void print_text(const nlohmann::ordered_json& report) {
