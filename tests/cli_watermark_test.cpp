@@ -108,6 +108,7 @@ TEST_F(CliWatermarkTest, SampledTextWithTheKeyIsFoundAndTextWithoutItIsNot) {
     at = start + length;
     double z = detect_text(text)["z"].get<double>();
     EXPECT_LT(z, 4.0) << text;
+    std::printf("human text of %zu bytes: z = %.2f\n", text.size(), z);
     largest_unmarked = std::max(largest_unmarked, z);
   }
   std::printf("largest z without the key (generations and human text): %.2f\n", largest_unmarked);
