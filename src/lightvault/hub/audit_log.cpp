@@ -374,12 +374,6 @@ VerifyReport AuditVerifier::finish() {
   done_ = true;
   if (pending_) settle_gap_as_removed();
   const int64_t end_line = line_no_ + 1;
-  if (opt_.require_signed_head && opt_.expected_last_seq == 0) {
-    issue(AuditProblem::kTruncated, r_.last_seq + 1, end_line,
-          "no signed head after entry " + std::to_string(r_.last_seq) +
-              ": the newest entries may have been removed (an export that was cut short, or written before "
-              "lightvault signed its exports)");
-  }
   std::optional<int64_t> want;
   std::string want_mac;
   if (head_) {
