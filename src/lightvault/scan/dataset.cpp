@@ -9,23 +9,6 @@
 namespace lv::scan {
 namespace {
 
-// Splits `text` into lines (\n or \r\n), calling fn(line_number, line) for each non-empty one.
-template <class Fn>
-Status for_each_line(std::string_view text, Fn&& fn) {
-  int64_t number = 0;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    ++number;
-    if (!line.empty()) LV_RETURN_IF_ERROR(fn(number, line));
-    start = end + 1;
-  }
-  return Status::Ok();
-}
-
 std::vector<std::string_view> split_fields(std::string_view line) {
   std::vector<std::string_view> fields;
   size_t start = 0;
@@ -62,6 +45,20 @@ Result<float> parse_number(std::string_view field, const std::string& source, in
 
 }  // namespace
 
+Status for_each_line(std::string_view text, const std::function<Status(int64_t, std::string_view)>& fn) {
+  int64_t number = 0;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    LV_RETURN_IF_ERROR(fn(++number, line));
+    start = end + 1;
+  }
+  return Status::Ok();
+}
+
 int Dataset::label_id(const std::string& name) {
   for (size_t i = 0; i < label_names.size(); ++i) {
     if (label_names[i] == name) return static_cast<int>(i);
@@ -77,6 +74,7 @@ Result<Dataset> parse_csv(std::string_view text, const std::string& source, std:
   size_t label_index = SIZE_MAX;
   bool header_seen = false;
   Status status = for_each_line(text, [&](int64_t line, std::string_view content) -> Status {
+    if (content.empty()) return Status::Ok();
     auto fields = split_fields(content);
     if (!header_seen) {
       header_seen = true;

@@ -4,6 +4,7 @@
 // field of the first problem: ragged rows, values that are not finite numbers, an empty file,
 // a label column out of range.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,10 @@ Result<Dataset> read_npy(const std::string& path);
 // Reads one label per line (blank lines ignored) into `data`; the count must equal data.rows.
 Status read_labels(const std::string& path, Dataset& data);
 Status parse_labels(std::string_view text, const std::string& source, Dataset& data);
+
+// Calls fn(line_number, line) for every line of `text` (1-based; \n or \r\n, the terminator
+// removed, empty lines included) until fn fails; returns its error.
+Status for_each_line(std::string_view text, const std::function<Status(int64_t, std::string_view)>& fn);
 
 // A scan needs at least 3 rows that are not all identical.
 Status check_scannable(const Dataset& data);

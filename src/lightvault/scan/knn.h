@@ -21,8 +21,6 @@ struct KnnGraph {
   const int32_t* of(int64_t row) const { return neighbours.data() + row * k; }
 };
 
-using Points = std::vector<float>;  // row-major, `dim` columns
-
 KnnGraph exact_knn(const float* x, int64_t rows, int dim, int k);
 
 struct ApproxKnnOptions {

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <numeric>
 
 #include "lightvault/scan/detectors.h"
 #include "lightvault/scan/kmeans.h"

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "lightvault/scan/dataset.h"
+#include "lightvault/scan/knn.h"
 #include "lightvault/util/status.h"
 
 namespace lv::scan {
@@ -45,7 +46,7 @@ struct ScanOptions {
   double ratio = 1.3;          // ... and its median distance ratio (own label / other labels) exceed this
   double expected_poison = 0.05;  // Tran et al.'s eps for --method signature
   uint64_t seed = 1;
-  int64_t exact_knn_limit = 6000;
+  int64_t exact_knn_limit = kExactKnnLimit;
   // Called as long steps advance: (step name, done, total).
   std::function<void(const std::string&, int64_t, int64_t)> progress;
 };

@@ -13,32 +13,24 @@ namespace lv::scan {
 
 Result<std::vector<TextSample>> parse_text_samples(std::string_view content, const std::string& source, TextFormat format) {
   std::vector<TextSample> samples;
-  int64_t line_number = 0;
-  size_t start = 0;
   TextSample current;
   auto close_sample = [&] {
     if (!current.text.empty()) samples.push_back(std::move(current));
     current = TextSample{};
   };
-  while (start < content.size()) {
-    size_t end = content.find('\n', start);
-    if (end == std::string_view::npos) end = content.size();
-    std::string_view line = content.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    ++line_number;
-    start = end + 1;
+  Status status = for_each_line(content, [&](int64_t line_number, std::string_view line) -> Status {
     const bool blank = line.find_first_not_of(" \t") == std::string_view::npos;
     if (format == TextFormat::kBlankLineSeparated) {
       if (blank) {
         close_sample();
-        continue;
+        return Status::Ok();
       }
       if (current.text.empty()) current.line = line_number;
       else current.text += '\n';
       current.text += line;
-      continue;
+      return Status::Ok();
     }
-    if (blank) continue;
+    if (blank) return Status::Ok();
     const auto json = nlohmann::json::parse(line, nullptr, false);
     const std::string where = " (line " + std::to_string(line_number) + ")";
     if (json.is_discarded() || !json.is_object()) return make_error(source, "not a JSON object" + where);
@@ -53,7 +45,9 @@ Result<std::vector<TextSample>> parse_text_samples(std::string_view content, con
     }
     if (sample.text.empty()) return make_error(source, "empty text" + where);
     samples.push_back(std::move(sample));
-  }
+    return Status::Ok();
+  });
+  if (!status.ok()) return status.error();
   close_sample();
   if (samples.empty()) return make_error(source, "empty file: no samples");
   return samples;
