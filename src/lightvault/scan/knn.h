@@ -32,7 +32,7 @@ struct ApproxKnnOptions {
 KnnGraph approx_knn(const float* x, int64_t rows, int dim, int k, const ApproxKnnOptions& options);
 
 // Exact up to `exact_limit` rows, approximate above. k is clamped to rows - 1.
-constexpr int64_t kExactKnnLimit = 6000;
+constexpr int64_t kExactKnnLimit = 3000;
 KnnGraph knn_graph(const float* x, int64_t rows, int dim, int k, uint64_t seed, int64_t exact_limit = kExactKnnLimit);
 
 // Fraction of the exact neighbours that `approx` found, for tests and benchmarks.
