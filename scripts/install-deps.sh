@@ -9,12 +9,13 @@ packages=(
   libssl-dev libsqlite3-dev libpq-dev
   libutf8proc-dev                  # NFC file names in hub repositories
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
+  libeigen3-dev libspectra-dev     # scan: sparse eigenproblems (Lanczos)
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql                       # hub catalog tests for several replicas
 )
 # Benchmark peers, only with --bench.
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(nginx wrk curl)
+  packages+=(nginx wrk curl python3-sklearn) # python3-sklearn: bench/scan's reference detectors
 fi
 # Node.js may come from another source that bundles npm; only ask Debian when absent.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

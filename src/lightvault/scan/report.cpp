@@ -1,0 +1,196 @@
+#include "lightvault/scan/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace lv::scan {
+
+const char* const kDecisionRule =
+    "A group of rows is flagged when spectral clustering of its label's kNN graph (normalized Laplacian, "
+    "eigengap, k-means++) sets it apart as a minority of the label that is cut off from the rest "
+    "(conductance at most 0.05), and its rows are clearly nearer other labels than the rest of their own "
+    "(median distance ratio above 1.3): a planted group looks like other classes, a natural style of a "
+    "class does not. Members nearer their own label are left alone. Without labels, only a cluster under "
+    "--small-cluster of the rows with conductance under 0.1 is flagged. Spectral signatures and activation "
+    "clustering are listed beside each flag as evidence; on their own (--method signature|activation) "
+    "they flag a share of every label, poisoned or not.";
+
+namespace {
+
+std::string escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string fixed2(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.2f", v);
+  return buffer;
+}
+
+std::string colour(int i) {
+  static const char* const kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                                         "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939"};
+  return kPalette[static_cast<size_t>(i) % (sizeof kPalette / sizeof kPalette[0])];
+}
+
+// One scatter panel of the embedding, at most 20,000 points drawn (every m-th row, flagged
+// rows always).
+std::string scatter(const ScanReport& r, const std::vector<int>& colour_of, const std::string& title) {
+  constexpr double kSize = 420, kPad = 20;
+  float min_x = 0, max_x = 0, min_y = 0, max_y = 0;
+  for (int64_t i = 0; i < r.n; ++i) {
+    min_x = std::min(min_x, r.embedding[i * 2]);
+    max_x = std::max(max_x, r.embedding[i * 2]);
+    min_y = std::min(min_y, r.embedding[i * 2 + 1]);
+    max_y = std::max(max_y, r.embedding[i * 2 + 1]);
+  }
+  const double sx = (kSize - 2 * kPad) / std::max(1e-12f, max_x - min_x);
+  const double sy = (kSize - 2 * kPad) / std::max(1e-12f, max_y - min_y);
+  std::vector<char> is_flagged(static_cast<size_t>(r.n), 0);
+  for (const auto& f : r.flagged) is_flagged[f.index] = 1;
+  const int64_t step = std::max<int64_t>(1, r.n / 20000);
+  std::ostringstream svg;
+  svg << "<figure><figcaption>" << escape(title) << "</figcaption><svg xmlns='http://www.w3.org/2000/svg' width='" << kSize
+      << "' height='" << kSize << "' viewBox='0 0 " << kSize << ' ' << kSize << "'><rect width='100%' height='100%' fill='#fff' stroke='#ccc'/>";
+  char buffer[160];
+  for (int64_t i = 0; i < r.n; ++i) {
+    if (i % step != 0 && !is_flagged[i]) continue;
+    const double x = kPad + (r.embedding[i * 2] - min_x) * sx;
+    const double y = kSize - kPad - (r.embedding[i * 2 + 1] - min_y) * sy;
+    std::snprintf(buffer, sizeof buffer, "<circle cx='%.1f' cy='%.1f' r='2' fill='%s'/>", x, y, colour(colour_of[i]).c_str());
+    svg << buffer;
+  }
+  for (const auto& f : r.flagged) {
+    const double x = kPad + (r.embedding[f.index * 2] - min_x) * sx;
+    const double y = kSize - kPad - (r.embedding[f.index * 2 + 1] - min_y) * sy;
+    std::snprintf(buffer, sizeof buffer, "<circle cx='%.1f' cy='%.1f' r='4.5' fill='none' stroke='#000' stroke-width='1'/>", x, y);
+    svg << buffer;
+  }
+  svg << "</svg></figure>";
+  return svg.str();
+}
+
+std::string spectrum(const std::vector<double>& values, int chosen) {
+  constexpr double kWidth = 420, kHeight = 220, kPad = 30;
+  std::ostringstream svg;
+  svg << "<figure><figcaption>Smallest eigenvalues of the normalized Laplacian (the chosen k is the last filled bar "
+         "before the largest gap)</figcaption><svg xmlns='http://www.w3.org/2000/svg' width='"
+      << kWidth << "' height='" << kHeight << "'><rect width='100%' height='100%' fill='#fff' stroke='#ccc'/>";
+  const double top = std::max(1e-9, values.empty() ? 1.0 : *std::max_element(values.begin(), values.end()));
+  const double bar = (kWidth - 2 * kPad) / std::max<size_t>(1, values.size());
+  char buffer[200];
+  for (size_t i = 0; i < values.size(); ++i) {
+    const double h = (kHeight - 2 * kPad) * values[i] / top;
+    std::snprintf(buffer, sizeof buffer, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'/>", kPad + i * bar,
+                  kHeight - kPad - h, bar * 0.8, h, static_cast<int>(i) < chosen ? "#1f77b4" : "#aec7e8");
+    svg << buffer;
+    std::snprintf(buffer, sizeof buffer, "<text x='%.1f' y='%.1f' font-size='10'>%.3f</text>", kPad + i * bar, kHeight - kPad - h - 3,
+                  values[i]);
+    svg << buffer;
+  }
+  svg << "</svg></figure>";
+  return svg.str();
+}
+
+}  // namespace
+
+std::string report_table(const ScanReport& r) {
+  std::ostringstream out;
+  char line[512];
+  std::snprintf(line, sizeof line, "%lld rows x %d features, method %s, %d clusters over all rows (eigengap)\n",
+                static_cast<long long>(r.n), r.dim, r.method.c_str(), r.global_clusters);
+  out << line;
+  std::snprintf(line, sizeof line, "%-12s %4s %8s %7s %11s %8s  %s\n", "scope", "id", "size", "share", "conductance", "ratio",
+                "verdict");
+  out << line;
+  for (const auto& c : r.clusters) {
+    char ratio[16] = "-";
+    if (c.ratio >= 0) std::snprintf(ratio, sizeof ratio, "%.2f", c.ratio);
+    std::snprintf(line, sizeof line, "%-12s %4d %8lld %6.1f%% %11.3f %8s  %s\n", c.scope.substr(0, 12).c_str(), c.id,
+                  static_cast<long long>(c.size), 100 * c.share, c.conductance, ratio,
+                  c.flagged ? ("FLAGGED: " + c.why).c_str() : (c.candidate ? "candidate, kept" : ""));
+    out << line;
+  }
+  std::snprintf(line, sizeof line, "flagged %zu of %lld rows (%.2f%%)", r.flagged.size(), static_cast<long long>(r.n),
+                100.0 * static_cast<double>(r.flagged.size()) / static_cast<double>(std::max<int64_t>(1, r.n)));
+  out << line;
+  if (!r.suspicious_labels.empty()) {
+    out << "; suspicious labels:";
+    for (const auto& l : r.suspicious_labels) out << ' ' << l;
+  }
+  out << '\n';
+  return out.str();
+}
+
+nlohmann::json report_json(const ScanReport& r) {
+  nlohmann::json flagged = nlohmann::json::array();
+  for (const auto& f : r.flagged) flagged.push_back({{"index", f.index}, {"score", f.score}, {"reasons", f.reasons}});
+  nlohmann::json clusters = nlohmann::json::array();
+  for (const auto& c : r.clusters) {
+    nlohmann::json j = {{"scope", c.scope},         {"id", c.id},           {"size", c.size},
+                        {"share", c.share},         {"conductance", c.conductance},
+                        {"candidate", c.candidate}, {"flagged", c.flagged}};
+    if (c.ratio >= 0) j["distance_ratio"] = c.ratio;
+    if (c.flagged) j["why"] = c.why;
+    clusters.push_back(j);
+  }
+  return {{"n", r.n},
+          {"flagged", flagged},
+          {"clusters", clusters},
+          {"suspicious_labels", r.suspicious_labels},
+          {"method", r.method},
+          {"rule", kDecisionRule},
+          {"eigenvalues", r.eigenvalues}};
+}
+
+std::string report_html(const ScanReport& r, const std::string& source) {
+  std::ostringstream html;
+  html << "<!doctype html><html><head><meta charset='utf-8'><title>lightvault scan: " << escape(source)
+       << "</title><style>body{font-family:sans-serif;margin:2em;max-width:1000px}figure{display:inline-block;margin:0 1em 1em 0}"
+          "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}.f{background:#fdd}</style>"
+          "</head><body><h1>Scan of "
+       << escape(source) << "</h1><p>" << r.n << " rows, " << r.dim << " features; " << r.flagged.size()
+       << " flagged. Method: " << escape(r.method) << ".</p><p><b>Rule.</b> " << escape(kDecisionRule) << "</p>";
+  html << scatter(r, r.assignment, "Spectral embedding (eigenvectors 2 and 3), coloured by cluster; flagged rows ringed");
+  if (!r.labels.empty()) html << scatter(r, r.labels, "The same, coloured by label");
+  html << spectrum(r.eigenvalues, r.global_clusters);
+  html << "<h2>Clusters</h2><table><tr><th>scope</th><th>id</th><th>size</th><th>share</th><th>conductance</th><th>distance ratio</th><th>verdict</th></tr>";
+  char cell[64];
+  for (const auto& c : r.clusters) {
+    html << "<tr" << (c.flagged ? " class='f'" : "") << "><td>" << escape(c.scope) << "</td><td>" << c.id << "</td><td>" << c.size << "</td>";
+    std::snprintf(cell, sizeof cell, "<td>%.1f%%</td><td>%.3f</td>", 100 * c.share, c.conductance);
+    html << cell << "<td>" << (c.ratio < 0 ? std::string("-") : fixed2(c.ratio))
+         << "</td><td>" << escape(c.flagged ? "flagged: " + c.why : (c.candidate ? "candidate, kept" : "")) << "</td></tr>";
+  }
+  html << "</table>";
+  if (!r.suspicious_labels.empty()) {
+    html << "<p>Suspicious labels:";
+    for (const auto& l : r.suspicious_labels) html << ' ' << escape(l);
+    html << "</p>";
+  }
+  html << "<h2>Flagged rows</h2><table><tr><th>row</th><th>score</th><th>reasons</th></tr>";
+  for (size_t i = 0; i < r.flagged.size() && i < 500; ++i) {
+    const auto& f = r.flagged[i];
+    std::string reasons;
+    for (const auto& reason : f.reasons) reasons += (reasons.empty() ? "" : "; ") + reason;
+    std::snprintf(cell, sizeof cell, "%.3f", f.score);
+    html << "<tr><td>" << f.index << "</td><td>" << cell << "</td><td>" << escape(reasons) << "</td></tr>";
+  }
+  if (r.flagged.size() > 500) html << "<tr><td colspan='3'>... " << r.flagged.size() - 500 << " more in the JSON report</td></tr>";
+  html << "</table></body></html>\n";
+  return html.str();
+}
+
+}  // namespace lv::scan

@@ -1,0 +1,103 @@
+#include "lightvault/scan/scanner.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+#include "lightvault/scan/report.h"
+
+namespace lv::scan {
+namespace {
+
+// Three labels, each a blob of 200 rows in 8 dimensions; `poisoned` rows of labels 1 and 2
+// get a trigger (a shift in the last two dimensions) and label 0.
+Dataset blobs(int poisoned, std::set<int64_t>* truth) {
+  std::mt19937_64 rng(21);
+  std::normal_distribution<float> noise(0, 1);
+  Dataset d;
+  d.source = "blobs";
+  d.dim = 8;
+  for (const char* name : {"a", "b", "c"}) d.label_id(name);
+  for (int64_t i = 0; i < 600; ++i) {
+    const int label = static_cast<int>(i % 3);
+    for (int j = 0; j < d.dim; ++j) d.values.push_back(noise(rng) + (j == label ? 10.0f : 0.0f));
+    d.labels.push_back(label);
+  }
+  d.rows = 600;
+  int planted = 0;
+  for (int64_t i = 0; i < d.rows && planted < poisoned; ++i) {
+    if (d.labels[i] == 0) continue;
+    d.values[i * d.dim + 6] += 4;
+    d.values[i * d.dim + 7] += 4;
+    d.labels[i] = 0;
+    truth->insert(i);
+    ++planted;
+  }
+  return d;
+}
+
+TEST(ScanScanner, FindsPlantedGroupAndLeavesCleanDataAlone) {
+  std::set<int64_t> truth;
+  const Dataset poisoned = blobs(40, &truth);
+  auto report = run_scan(poisoned, ScanOptions{});
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  int hits = 0;
+  for (const auto& f : report->flagged) {
+    hits += truth.count(f.index) > 0;
+    EXPECT_FALSE(f.reasons.empty());
+  }
+  EXPECT_GE(hits, 36);
+  EXPECT_LE(static_cast<int>(report->flagged.size()) - hits, 4);
+  EXPECT_EQ(report->suspicious_labels, (std::vector<std::string>{"a"}));
+
+  std::set<int64_t> none;
+  auto clean = run_scan(blobs(0, &none), ScanOptions{});
+  ASSERT_TRUE(clean.ok());
+  EXPECT_TRUE(clean->flagged.empty()) << report_table(*clean);
+}
+
+TEST(ScanScanner, SameSeedSameReport) {
+  std::set<int64_t> truth;
+  const Dataset d = blobs(40, &truth);
+  ScanOptions options;
+  options.seed = 5;
+  auto a = run_scan(d, options), b = run_scan(d, options);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(report_json(*a).dump(), report_json(*b).dump());
+  EXPECT_EQ(a->assignment, b->assignment);
+}
+
+TEST(ScanScanner, ClassicMethodsFlagAShareOfEveryLabel) {
+  std::set<int64_t> none;
+  ScanOptions options;
+  options.method = Method::kSignature;
+  auto report = run_scan(blobs(0, &none), options);
+  ASSERT_TRUE(report.ok());
+  // Tran et al.'s rule removes 1.5 eps of every label, poisoned or not.
+  EXPECT_EQ(report->suspicious_labels.size(), 3u);
+  EXPECT_NEAR(static_cast<double>(report->flagged.size()), 600 * 1.5 * options.expected_poison, 3.0);
+}
+
+TEST(ScanScanner, ReportsNameTheKeysAndEmbedNoRequests) {
+  std::set<int64_t> truth;
+  auto report = run_scan(blobs(40, &truth), ScanOptions{});
+  ASSERT_TRUE(report.ok());
+  const auto j = report_json(*report);
+  EXPECT_EQ(j["n"], 600);
+  ASSERT_FALSE(j["flagged"].empty());
+  EXPECT_TRUE(j["flagged"][0].contains("index"));
+  EXPECT_TRUE(j["flagged"][0].contains("score"));
+  EXPECT_TRUE(j["flagged"][0]["reasons"].is_array());
+  EXPECT_TRUE(j["clusters"].is_array());
+  EXPECT_EQ(j["suspicious_labels"], nlohmann::json::array({"a"}));
+  const std::string html = report_html(*report, "blobs<x>");
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("blobs&lt;x&gt;"), std::string::npos);
+  EXPECT_EQ(html.find("src="), std::string::npos);
+  EXPECT_EQ(html.find("href="), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lv::scan

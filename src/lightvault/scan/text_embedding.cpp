@@ -1,0 +1,113 @@
+#include "lightvault/scan/text_embedding.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "lightvault/model/load.h"
+#include "lightvault/runtime/batch.h"
+#include "lightvault/runtime/kv_cache.h"
+#include "lightvault/runtime/transformer.h"
+#include "lightvault/util/text.h"
+
+namespace lv::scan {
+
+Result<std::vector<TextSample>> parse_text_samples(std::string_view content, const std::string& source, TextFormat format) {
+  std::vector<TextSample> samples;
+  TextSample current;
+  auto close_sample = [&] {
+    if (!current.text.empty()) samples.push_back(std::move(current));
+    current = TextSample{};
+  };
+  Status status = for_each_line(content, [&](int64_t line_number, std::string_view line) -> Status {
+    const bool blank = line.find_first_not_of(" \t") == std::string_view::npos;
+    if (format == TextFormat::kBlankLineSeparated) {
+      if (blank) {
+        close_sample();
+        return Status::Ok();
+      }
+      if (current.text.empty()) current.line = line_number;
+      else current.text += '\n';
+      current.text += line;
+      return Status::Ok();
+    }
+    if (blank) return Status::Ok();
+    const auto json = nlohmann::json::parse(line, nullptr, false);
+    const std::string where = " (line " + std::to_string(line_number) + ")";
+    if (json.is_discarded() || !json.is_object()) return make_error(source, "not a JSON object" + where);
+    if (!json.contains("text") || !json["text"].is_string()) return make_error(source, "no string field \"text\"" + where);
+    TextSample sample{json["text"].get<std::string>(), "", line_number};
+    if (json.contains("label")) {
+      const auto& label = json["label"];
+      if (label.is_string()) sample.label = label.get<std::string>();
+      else if (label.is_number_integer()) sample.label = std::to_string(label.get<int64_t>());
+      else return make_error(source, "field \"label\" is not a string or an integer" + where);
+      if (sample.label.empty()) return make_error(source, "empty label" + where);
+    }
+    if (sample.text.empty()) return make_error(source, "empty text" + where);
+    samples.push_back(std::move(sample));
+    return Status::Ok();
+  });
+  if (!status.ok()) return status.error();
+  close_sample();
+  if (samples.empty()) return make_error(source, "empty file: no samples");
+  return samples;
+}
+
+Result<Dataset> embed_samples(const Model& model, const std::vector<TextSample>& samples, int layer, const std::string& source,
+                              const std::function<void(int64_t, int64_t)>& progress) {
+  const ModelConfig& config = model.config;
+  if (layer < 0) layer = config.n_layers() - 1;
+  if (layer >= config.n_layers()) {
+    return make_error(source, "--layer " + std::to_string(layer) + " is out of range: the model has " +
+                                  std::to_string(config.n_layers()) + " layers");
+  }
+  if (model.tokenizer.empty()) return make_error(source, "the model has no tokenizer; pass one with --tokenizer");
+  Dataset data;
+  data.source = source;
+  data.dim = config.dim;
+  data.rows = static_cast<int64_t>(samples.size());
+  data.values.resize(static_cast<size_t>(data.rows) * config.dim);
+  const bool labelled = std::all_of(samples.begin(), samples.end(), [](const TextSample& s) { return !s.label.empty(); });
+  Transformer transformer(model);
+  std::vector<float> x;
+  for (size_t s = 0; s < samples.size(); ++s) {
+    const std::string where = " (sample " + std::to_string(s) + ", line " + std::to_string(samples[s].line) + ")";
+    LV_ASSIGN_OR_RETURN(std::vector<int> tokens, model.tokenizer.encode(samples[s].text, true, source));
+    if (static_cast<int>(tokens.size()) > config.seq_len) tokens.resize(static_cast<size_t>(config.seq_len));
+    int unknown = 0;
+    for (int t : tokens) {
+      if (t < 0 || t >= config.vocab_size) {
+        return make_error(source, "token " + std::to_string(t) + " is outside the model's vocabulary of " +
+                                      std::to_string(config.vocab_size) + ": the tokenizer does not match the model" + where);
+      }
+      unknown += t == model.tokenizer.unk_id();
+    }
+    if (2 * unknown > static_cast<int>(tokens.size()) - 1) {
+      return make_error(source, std::to_string(unknown) + " of " + std::to_string(tokens.size() - 1) +
+                                    " tokens are unknown to the tokenizer: it does not match the text" + where);
+    }
+    Batch batch;
+    batch.add(0, tokens.data(), static_cast<int>(tokens.size()), 0);
+    KvCache cache(config, static_cast<int>(tokens.size()));
+    std::vector<KvCache*> caches{&cache};
+    x.assign(tokens.size() * static_cast<size_t>(config.dim), 0.0f);
+    transformer.embed(batch, x.data());
+    for (int l = 0; l <= layer; ++l) transformer.run_layer(l, batch, caches, x.data());
+    float* row = data.values.data() + s * static_cast<size_t>(config.dim);
+    for (size_t t = 0; t < tokens.size(); ++t) {
+      for (int d = 0; d < config.dim; ++d) row[d] += x[t * config.dim + d] / static_cast<float>(tokens.size());
+    }
+    if (labelled) data.labels.push_back(data.label_id(samples[s].label));
+    if (progress) progress(static_cast<int64_t>(s + 1), data.rows);
+  }
+  return data;
+}
+
+Result<Dataset> embed_text_file(const std::string& path, TextFormat format, const TextEmbeddingOptions& options) {
+  LV_ASSIGN_OR_RETURN(std::string content, read_file(path));
+  LV_ASSIGN_OR_RETURN(auto samples, parse_text_samples(content, path, format));
+  LV_ASSIGN_OR_RETURN(Model model, load_model(options.model, LoadOptions{options.tokenizer}));
+  return embed_samples(model, samples, options.layer, path, options.progress);
+}
+
+}  // namespace lv::scan

@@ -1,0 +1,75 @@
+#include "lightvault/scan/text_embedding.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "lightvault/model/load.h"
+#include "lightvault/model/synth.h"
+#include "lightvault/runtime/kv_cache.h"
+#include "lightvault/runtime/transformer.h"
+
+namespace lv::scan {
+namespace {
+
+TEST(ScanTextEmbedding, ParsesBothFormats) {
+  auto blank = parse_text_samples("one\ntwo\n\n\nthree\n", "s.txt", TextFormat::kBlankLineSeparated);
+  ASSERT_TRUE(blank.ok());
+  ASSERT_EQ(blank->size(), 2u);
+  EXPECT_EQ((*blank)[0].text, "one\ntwo");
+  EXPECT_EQ((*blank)[1].line, 5);
+  auto jsonl = parse_text_samples("{\"text\": \"hi\", \"label\": 3}\n\n{\"text\": \"yo\", \"label\": \"x\"}\n", "s.jsonl",
+                                  TextFormat::kJsonl);
+  ASSERT_TRUE(jsonl.ok());
+  EXPECT_EQ((*jsonl)[0].label, "3");
+  EXPECT_EQ((*jsonl)[1].label, "x");
+  EXPECT_EQ(parse_text_samples("{\"text\": 1}\n", "s.jsonl", TextFormat::kJsonl).error().message,
+            "s.jsonl: no string field \"text\" (line 1)");
+  EXPECT_EQ(parse_text_samples("{\"text\": \"a\"}\nnot json\n", "s.jsonl", TextFormat::kJsonl).error().message,
+            "s.jsonl: not a JSON object (line 2)");
+  EXPECT_EQ(parse_text_samples("\n\n", "s.txt", TextFormat::kBlankLineSeparated).error().message, "s.txt: empty file: no samples");
+}
+
+// The embedding is the mean over tokens of the residual stream after layer L: the same as
+// running the transformer's pieces by hand.
+TEST(ScanTextEmbedding, MeanOfTheChosenLayersHiddenStates) {
+  SynthSpec spec;
+  spec.dim = 16;
+  spec.hidden_dim = 32;
+  spec.n_layers = 2;
+  spec.n_heads = 2;
+  spec.n_kv_heads = 2;
+  spec.vocab_size = 300;
+  spec.seq_len = 32;
+  auto model = synthesize(spec);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  std::vector<TextSample> samples = {{"hello there", "a", 1}, {"a cat sat", "b", 3}, {"hello cat", "a", 5}};
+  auto data = embed_samples(*model, samples, 0, "s.txt");
+  ASSERT_TRUE(data.ok()) << data.error().message;
+  EXPECT_EQ(data->rows, 3);
+  EXPECT_EQ(data->dim, 16);
+  EXPECT_EQ(data->labels, (std::vector<int>{0, 1, 0}));
+
+  auto tokens = model->tokenizer.encode("a cat sat", true);
+  ASSERT_TRUE(tokens.ok());
+  Transformer t(*model);
+  Batch batch;
+  batch.add(0, tokens->data(), static_cast<int>(tokens->size()), 0);
+  KvCache cache(model->config, static_cast<int>(tokens->size()));
+  std::vector<KvCache*> caches{&cache};
+  std::vector<float> x(tokens->size() * 16);
+  t.embed(batch, x.data());
+  t.run_layer(0, batch, caches, x.data());
+  for (int d = 0; d < 16; ++d) {
+    double mean = 0;
+    for (size_t i = 0; i < tokens->size(); ++i) mean += x[i * 16 + d];
+    mean /= static_cast<double>(tokens->size());
+    EXPECT_NEAR(data->row(1)[d], mean, 1e-5 * (1 + std::abs(mean)));
+  }
+  EXPECT_EQ(embed_samples(*model, samples, 2, "s.txt").error().message,
+            "s.txt: --layer 2 is out of range: the model has 2 layers");
+}
+
+}  // namespace
+}  // namespace lv::scan
