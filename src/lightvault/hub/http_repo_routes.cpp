@@ -109,7 +109,7 @@ void HubServer::Impl::commit(Ctx& ctx, const std::string& owner, const std::stri
   if (!body) return;
   std::optional<std::string> parent;
   if (body->contains("parent") && (*body)["parent"].is_string()) parent = (*body)["parent"].get<std::string>();
-  bool replace = body->value("replace", false);
+  bool replace = field(*body, "replace", false);
   std::map<std::string, FileEntry> tree;
   auto head = catalog->resolve(repo->id, branch);
   if (!head.ok()) return send_error(ctx.res, 500, head.error().message);
