@@ -400,6 +400,8 @@ bool GatedHttpServer::process_and_close_socket(socket_t sock) {
   return true;
 }
 
+void GatedHttpServer::widen_listen_backlog() { ::listen(svr_sock_, SOMAXCONN); }
+
 ConnectionCounts GatedHttpServer::counts() const {
   Gate* gate = gate_.load();
   ConnectionCounts n = gate ? gate->counts() : ConnectionCounts{};

@@ -56,6 +56,10 @@ class GatedHttpServer : public httplib::Server {
   const ConnectionLimits& limits() const { return limits_; }
   ConnectionCounts counts() const;
 
+  // After bind_to_port: httplib listens with a backlog of 5, which drops connections (clients
+  // retry after a second) whenever the accept thread falls a few behind.
+  void widen_listen_backlog();
+
   // Shadows httplib's: the gate needs to see every response (Connection: close must close).
   GatedHttpServer& set_logger(httplib::Logger logger);
 

@@ -348,6 +348,9 @@ bool HubServer::Impl::refuse_body(Ctx& ctx) {
     if (!req.has_header("Content-Length")) const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
     return false;
   }
+  if (!ctx.who.authenticated()) {
+    return refuse(401, "authentication required before a request body (Authorization: Bearer TOKEN)", "Unauthorized");
+  }
   if (!is_upload(req)) {
     if (chunked) return refuse(411, "a JSON request body needs Content-Length (only uploads may be chunked)");
     if (length > kMaxJsonBody) {
@@ -355,9 +358,6 @@ bool HubServer::Impl::refuse_body(Ctx& ctx) {
                              std::to_string(kMaxJsonBody) + ")");
     }
     limit_body_time(kJsonBodyTime);
-  }
-  if (!ctx.who.authenticated()) {
-    return refuse(401, "authentication required before a request body (Authorization: Bearer TOKEN)", "Unauthorized");
   }
   return false;
 }
@@ -606,6 +606,7 @@ Result<std::unique_ptr<HubServer>> HubServer::open(const ServerOptions& options)
   LV_RETURN_IF_ERROR(impl->bootstrap_admin());
   ConnectionLimits limits;
   limits.workers = static_cast<size_t>(std::max(4, options.threads));
+  limits.head_deadline_ms = std::max(100, options.head_deadline_ms);
   // Leave file descriptors for the catalog, the blob store and the listening socket.
   rlimit files{};
   if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
@@ -613,7 +614,7 @@ Result<std::unique_ptr<HubServer>> HubServer::open(const ServerOptions& options)
   }
   impl->http.set_limits(limits);
   impl->http.set_keep_alive_max_count(limits.keep_alive_max_requests);  // what the Keep-Alive header says
-  impl->http.set_keep_alive_timeout(limits.head_deadline_ms / 1000);
+  impl->http.set_keep_alive_timeout(std::max(1, limits.head_deadline_ms / 1000));
   impl->install_routes();
   return std::unique_ptr<HubServer>(new HubServer(std::move(impl)));
 }
@@ -639,9 +640,11 @@ Result<int> HubServer::bind() {
   if (port == 0) {
     int p = impl_->http.bind_to_any_port(host);
     if (p <= 0) return make_error("--listen " + listen, "cannot bind");
+    impl_->http.widen_listen_backlog();
     return p;
   }
   if (!impl_->http.bind_to_port(host, port)) return make_error("--listen " + listen, "cannot bind (address in use?)");
+  impl_->http.widen_listen_backlog();
   return port;
 }
 
