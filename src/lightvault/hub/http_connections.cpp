@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -36,7 +37,8 @@ bool head_complete(const std::string& buf) { return buf.find("\n\r\n") != std::s
 
 void send_canned(int fd, const char* status, const char* body) {
   std::string msg = std::string("HTTP/1.1 ") + status + "\r\nContent-Type: application/json\r\nContent-Length: " +
-                    std::to_string(std::char_traits<char>::length(body)) + "\r\nConnection: close\r\n\r\n" + body;
+                    std::to_string(std::char_traits<char>::length(body)) +
+                    "\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\n\r\n" + body;
   (void)::send(fd, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
@@ -145,9 +147,8 @@ class GatedHttpServer::Gate final : public httplib::TaskQueue {
  public:
   using Serve = std::function<bool(httplib::Stream&, bool close_connection, bool& connection_closed)>;
 
-  Gate(const ConnectionLimits& limits, Serve serve, std::atomic<Gate*>& slot, std::atomic<size_t>& refused,
-       std::atomic<size_t>& timed_out)
-      : limits_(limits), serve_(std::move(serve)), slot_(slot), refused_(refused), timed_out_(timed_out) {
+  Gate(const ConnectionLimits& limits, Serve serve, std::atomic<Gate*>& slot)
+      : limits_(limits), serve_(std::move(serve)), slot_(slot) {
     epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
     wake_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     epoll_event ev{};
@@ -184,7 +185,6 @@ class GatedHttpServer::Gate final : public httplib::TaskQueue {
 
   void admit(int fd) {
     if (open_.load() >= limits_.max_connections) {
-      refused_++;
       send_canned(fd, "503 Service Unavailable", R"({"error":"too many connections"})");
       ::close(fd);
       return;
@@ -194,14 +194,6 @@ class GatedHttpServer::Gate final : public httplib::TaskQueue {
     auto* c = new Conn;
     c->fd = fd;
     hand_back(c);
-  }
-
-  ConnectionCounts counts() const {
-    ConnectionCounts n;
-    n.open = open_.load();
-    n.waiting = waiting_count_.load();
-    n.busy = busy_.load();
-    return n;
   }
 
  private:
@@ -283,7 +275,6 @@ class GatedHttpServer::Gate final : public httplib::TaskQueue {
       if (!c->buf.empty()) {
         send_canned(c->fd, "408 Request Timeout", R"({"error":"request head not received in time"})");
       }
-      timed_out_++;
       close_conn(c);
     }
   }
@@ -313,7 +304,6 @@ class GatedHttpServer::Gate final : public httplib::TaskQueue {
         sweep_deadlines();
         next_sweep = Clock::now() + std::chrono::milliseconds(kSweepMs);
       }
-      waiting_count_ = waiting_.size();
     }
   }
 
@@ -327,7 +317,6 @@ class GatedHttpServer::Gate final : public httplib::TaskQueue {
         c = ready_.front();
         ready_.pop_front();
       }
-      busy_++;
       ++c->requests;
       bool last = c->requests >= limits_.keep_alive_max_requests;
       bool connection_closed = false;
@@ -336,7 +325,6 @@ class GatedHttpServer::Gate final : public httplib::TaskQueue {
       t_response_closes = false;
       bool ok = serve_(strm, last, connection_closed);
       t_stream = nullptr;
-      busy_--;
       if (!ok || last || connection_closed || t_response_closes || strm.broken()) {
         close_conn(c);
       } else {
@@ -349,8 +337,6 @@ class GatedHttpServer::Gate final : public httplib::TaskQueue {
   const ConnectionLimits limits_;
   const Serve serve_;
   std::atomic<Gate*>& slot_;  // the server's pointer to this gate
-  std::atomic<size_t>& refused_;
-  std::atomic<size_t>& timed_out_;
   int epoll_ = -1, wake_ = -1;
   std::thread gate_thread_;
   std::vector<std::thread> workers_;
@@ -363,7 +349,7 @@ class GatedHttpServer::Gate final : public httplib::TaskQueue {
   std::condition_variable work_cv_;
 
   std::unordered_set<Conn*> waiting_;  // gate thread only
-  std::atomic<size_t> open_{0}, busy_{0}, waiting_count_{0};
+  std::atomic<size_t> open_{0};
 };
 
 GatedHttpServer::GatedHttpServer(const ConnectionLimits& limits) : limits_(limits) {
@@ -373,12 +359,14 @@ GatedHttpServer::GatedHttpServer(const ConnectionLimits& limits) : limits_(limit
         [this](httplib::Stream& strm, bool close_connection, bool& connection_closed) {
           return process_request(strm, close_connection, connection_closed, nullptr);
         },
-        gate_, refused_, timed_out_);
+        gate_);
     gate_ = gate;
     return gate;
   };
   httplib::Server::set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    t_response_closes = res.get_header_value("Connection") == "close";
+    const bool carries_body = req.has_header("Transfer-Encoding") ||
+                              (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
+    t_response_closes = res.get_header_value("Connection") == "close" || (res.status >= 400 && carries_body);
     if (logger_) logger_(req, res);
   });
 }
@@ -401,13 +389,5 @@ bool GatedHttpServer::process_and_close_socket(socket_t sock) {
 }
 
 void GatedHttpServer::widen_listen_backlog() { ::listen(svr_sock_, SOMAXCONN); }
-
-ConnectionCounts GatedHttpServer::counts() const {
-  Gate* gate = gate_.load();
-  ConnectionCounts n = gate ? gate->counts() : ConnectionCounts{};
-  n.refused = refused_.load();
-  n.timed_out = timed_out_.load();
-  return n;
-}
 
 }  // namespace lv::hub

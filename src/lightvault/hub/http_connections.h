@@ -15,7 +15,9 @@
 //     the buffered head and then the socket (body reads: per-read timeout, and a total deadline
 //     the route may set with limit_body_time); afterwards a keep-alive connection returns to the
 //     gate, so an idle connection holds no thread either;
-//   - at most max_connections open sockets: more are answered 503 and closed at once.
+//   - at most max_connections open sockets: more are answered 503 and closed at once;
+//   - a response that says Connection: close, or refuses a request that carries a body (the
+//     rest of which may still be unread), closes the connection.
 #include <httplib.h>
 
 #include <atomic>
@@ -35,15 +37,6 @@ struct ConnectionLimits {
   size_t keep_alive_max_requests = 1000;
 };
 
-// Counters for tests and diagnostics (a snapshot; they move while you read them).
-struct ConnectionCounts {
-  size_t open = 0;     // accepted and not yet closed
-  size_t waiting = 0;  // in the gate, without a complete request head
-  size_t busy = 0;     // a worker is serving a request on it
-  size_t refused = 0;  // over max_connections, total
-  size_t timed_out = 0;  // head deadlines missed, total
-};
-
 // httplib::Server whose connections go through the gate described above. Routes, handlers,
 // pre-routing and error handlers are httplib's, unchanged.
 class GatedHttpServer : public httplib::Server {
@@ -53,8 +46,6 @@ class GatedHttpServer : public httplib::Server {
 
   // Call before listening.
   void set_limits(const ConnectionLimits& limits) { limits_ = limits; }
-  const ConnectionLimits& limits() const { return limits_; }
-  ConnectionCounts counts() const;
 
   // After bind_to_port: httplib listens with a backlog of 5, which drops connections (clients
   // retry after a second) whenever the accept thread falls a few behind.
@@ -73,7 +64,6 @@ class GatedHttpServer : public httplib::Server {
   ConnectionLimits limits_;
   httplib::Logger logger_;
   std::atomic<Gate*> gate_{nullptr};
-  mutable std::atomic<size_t> refused_{0}, timed_out_{0};
 };
 
 // For a route's handler (or pre-routing), on the worker serving the request: the rest of this
