@@ -105,9 +105,13 @@ Ctx HubServer::Impl::begin(const httplib::Request& req, httplib::Response& res) 
   return ctx;
 }
 
+// Responses echo request paths and parameters, which may be any bytes: invalid UTF-8 is
+// replaced, not thrown (an exception in the error handler would end the process).
+std::string HubServer::Impl::dump(const json& body) { return body.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 void HubServer::Impl::send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(dump(body), "application/json");
 }
 
 void HubServer::Impl::send_error(httplib::Response& res, int status, const std::string& message,
@@ -115,7 +119,7 @@ void HubServer::Impl::send_error(httplib::Response& res, int status, const std::
   res.status = status;
   if (!code.empty()) res.set_header("X-Error-Code", code);
   if (!code.empty()) res.set_header("X-Error-Message", message);
-  res.set_content(json{{"error", message}}.dump(), "application/json");
+  res.set_content(dump(json{{"error", message}}), "application/json");
 }
 
 AuditEntry HubServer::Impl::entry(Ctx& ctx, const std::string& action, const std::string& resource, const char* outcome,
@@ -544,7 +548,7 @@ void HubServer::Impl::install_routes() {
                       : res.status == 416 ? "invalid Range header"
                                           : "request failed";
     if (res.status == 404 && !res.has_header("X-Error-Code")) res.set_header("X-Error-Code", "EndpointNotFound");
-    res.set_content(json{{"error", msg}}.dump(), "application/json");
+    res.set_content(dump(json{{"error", msg}}), "application/json");
     return httplib::Server::HandlerResponse::Handled;
   }));
 

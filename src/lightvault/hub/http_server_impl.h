@@ -95,6 +95,7 @@ struct HubServer::Impl {
 
   // ---- plumbing (http_server.cpp)
   Ctx begin(const httplib::Request& req, httplib::Response& res);  // assigns the request id
+  static std::string dump(const json& body);  // invalid UTF-8 replaced, never thrown
   static void send_json(httplib::Response& res, int status, const json& body);
   static void send_error(httplib::Response& res, int status, const std::string& message, const std::string& code = "");
   AuditEntry entry(Ctx& ctx, const std::string& action, const std::string& resource, const char* outcome,

@@ -746,6 +746,18 @@ TEST(HubHttpAuditBudget, AdmitsPerSecondAndCountsTheRest) {
   EXPECT_EQ(suppressed, 0u);
 }
 
+// Found by fuzz/http_request_fuzz: a path with invalid UTF-8 to no route made the error
+// handler's JSON serializer throw outside any handler, which ended the process.
+TEST_F(HubHttpTest, HostileInvalidUtf8InThePathIsAnsweredNotFatal) {
+  RawConn conn(port_);
+  ASSERT_TRUE(conn.send("POST /a\xdfi/lv HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(status_of(conn.read_until_close(3000)), 404);
+  auto r = get("/api/lv/tokens?user=%ff%fe", kAdminToken);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(get("/api/whoami-v2", kAdminToken)->status, 200);
+}
+
 // Low finding: %0a in a path forged a line in the request log.
 TEST_F(HubHttpTest, HostileRequestLogShowsControlBytesEscaped) {
   fs::path dir = dir_.string() + "_log";
