@@ -36,7 +36,7 @@ void check_fixpoint(const lv::hub::crypto::Key256& key, std::string_view line) {
   lv::hub::VerifyOptions o;
   o.require_complete = false;
   lv::hub::AuditVerifier v(key, o);
-  if (!v.feed(line2)) std::abort();
+  v.feed(line2);
   if (!v.finish().ok) std::abort();
 }
 

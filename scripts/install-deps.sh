@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   clang libclang-rt-dev libomp-dev # libFuzzer, sanitizer runtimes, OpenMP for clang
   libssl-dev libsqlite3-dev libpq-dev
+  libutf8proc-dev                  # NFC file names in hub repositories
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql                       # hub catalog tests for several replicas

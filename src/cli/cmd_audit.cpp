@@ -1,8 +1,9 @@
 // `lightvault audit export [--output FILE]`: the caller's visible audit trail as JSON Lines
 // (all of it for the administrator, its organizations' entries for an organization admin).
 // `lightvault audit verify --data DIR [--file EXPORT.jsonl] [--catalog URL]`: checks the live
-// chain in the data folder's catalog, or an export, offline with DIR/keys/audit.key; names the
-// first bad entry and exits 1 when the chain does not verify.
+// chain in the data folder's catalog, or an export, offline with DIR/keys/audit.key, each
+// against its signed head (the catalog's head record, the export's last line); lists every
+// problem, one line each, and exits 1 when the chain does not verify.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -29,9 +30,15 @@ int report(const hub::VerifyReport& r, const std::string& what) {
     return 0;
   }
   std::fflush(stdout);
-  std::fprintf(stderr, "error: %s: audit chain broken at entry %lld (line %lld): %s: %s\n", what.c_str(),
+  for (const auto& i : r.issues) {
+    std::fprintf(stderr, "%s: entry %lld (line %lld): %s: %s\n", what.c_str(), static_cast<long long>(i.seq),
+                 static_cast<long long>(i.line), hub::audit_problem_name(i.problem), i.message.c_str());
+  }
+  if (r.more_issues > 0) std::fprintf(stderr, "%s: %lld more problems\n", what.c_str(), static_cast<long long>(r.more_issues));
+  const long long problems = static_cast<long long>(r.issues.size()) + r.more_issues;
+  std::fprintf(stderr, "error: %s: audit chain broken at entry %lld (line %lld): %s: %s%s\n", what.c_str(),
                static_cast<long long>(r.bad_seq), static_cast<long long>(r.bad_line), hub::audit_problem_name(r.problem),
-               r.message.c_str());
+               r.message.c_str(), problems > 1 ? (" (and " + std::to_string(problems - 1) + " more problems above)").c_str() : "");
   return 1;
 }
 
@@ -78,6 +85,7 @@ CommandRegistrar audit_cmd("audit", "Export or verify the hub's tamper-evident a
     if (!key.ok()) return fail(key.error());
     hub::VerifyOptions vopt;
     if (!a->file.empty()) {
+      vopt.require_signed_head = true;  // an export cut short must not pass
       if (a->partial) vopt.require_complete = false;
       auto r = hub::verify_audit_export_file(*key, a->file, vopt);
       if (!r.ok()) return fail(r.error());

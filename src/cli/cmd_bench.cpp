@@ -1,6 +1,5 @@
 // lightvault bench MODEL: prefill and decode tokens/s and peak RSS, measured as llama-bench
 // measures them (see eval/speed.h), so bench/run.sh can set the two side by side.
-#include <omp.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -32,7 +31,7 @@ CommandRun setup(CLI::App& sub) {
     nlohmann::json j = {{"model", args->model.path},
                         {"parameters", model->parameter_count()},
                         {"file_size", model->file_size},
-                        {"threads", omp_get_max_threads()},
+                        {"threads", parallel_threads()},
                         {"isa", isa_name(active_isa())},
                         {"pp", r.prompt_tokens},
                         {"pp_tokens_per_second", r.prefill_tokens_per_second},
@@ -44,7 +43,7 @@ CommandRun setup(CLI::App& sub) {
     } else {
       std::printf("prefill: %.2f tok/s (pp%d), decode: %.2f tok/s (tg%d), peak RSS %.1f MiB, %d threads, %s\n",
                   r.prefill_tokens_per_second, r.prompt_tokens, r.decode_tokens_per_second, r.generated_tokens,
-                  peak_rss_bytes() / 1048576.0, omp_get_max_threads(), isa_name(active_isa()));
+                  peak_rss_bytes() / 1048576.0, parallel_threads(), isa_name(active_isa()));
     }
     return 0;
   };

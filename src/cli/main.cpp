@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -44,12 +45,24 @@ int main(int argc, char** argv) {
     setenv("OMP_WAIT_POLICY", "passive", 1);
     execv("/proc/self/exe", argv);  // returns only on failure: then carry on as we are
   }
-  CLI::App app{"lightvault: a self-hosted AI model hub"};
+  CLI::App app{"lightvault: a self-hosted AI model hub", "lightvault"};
+  app.set_version_flag("--version", "lightvault " LV_VERSION);
   app.require_subcommand(1);
   std::map<CLI::App*, CommandRun> runs;
   for (auto& command : registry()) {
     CLI::App* sub = app.add_subcommand(command.name, command.description);
     runs[sub] = command.setup(*sub);
+  }
+  // Like git: the bare command lists the commands; a word that is no command is named.
+  if (argc < 2) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  }
+  const bool known = std::any_of(registry().begin(), registry().end(),
+                                 [&](const Registered& c) { return c.name == argv[1]; });
+  if (argv[1][0] != '-' && !known) {
+    std::fprintf(stderr, "error: unknown command '%s' (run 'lightvault' for the list)\n", argv[1]);
+    return kExitBadInput;
   }
   try {
     app.parse(argc, argv);

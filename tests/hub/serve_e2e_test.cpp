@@ -4,6 +4,7 @@
 // upload is gone; then tamper with the audit chain and watch `audit verify` name the entry.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -19,6 +20,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -72,12 +75,13 @@ Run cli(const std::string& args, int port, const std::string& token = kToken) {
 
 class Server {
  public:
-  Server(const fs::path& dir, int port) : dir_(dir), port_(port) {}
+  Server(const fs::path& dir, int port, std::string admin_token = kToken)
+      : dir_(dir), port_(port), admin_token_(std::move(admin_token)) {}
   ~Server() { kill9(); }
   bool start() {
     pid_ = fork();
     if (pid_ == 0) {
-      setenv("LIGHTVAULT_ADMIN_TOKEN", kToken.c_str(), 1);
+      setenv("LIGHTVAULT_ADMIN_TOKEN", admin_token_.c_str(), 1);
       std::string log = (dir_.parent_path() / "serve.log").string();
       FILE* f = freopen(log.c_str(), "a", stderr);
       (void)f;
@@ -113,6 +117,7 @@ class Server {
  private:
   fs::path dir_;
   int port_;
+  std::string admin_token_;
   pid_t pid_ = -1;
 };
 
@@ -131,6 +136,15 @@ int64_t count(const fs::path& db, const std::string& sql) {
   sqlite3_finalize(st);
   sqlite3_close(h);
   return n;
+}
+
+int exec_sql(const fs::path& db, const std::string& sql) {
+  sqlite3* h = nullptr;
+  sqlite3_open(db.c_str(), &h);
+  sqlite3_busy_timeout(h, 10000);
+  int rc = sqlite3_exec(h, sql.c_str(), nullptr, nullptr, nullptr);
+  sqlite3_close(h);
+  return rc;
 }
 
 // Blobs in the store: each has one .meta.
@@ -246,10 +260,12 @@ TEST(ServeEndToEnd, CliPushPullKillDuringUploadRestartAndAuditTamper) {
   ASSERT_EQ(r.status, 0) << r.out;
   std::string exported = slurp(root / "audit.jsonl");
   EXPECT_FALSE(fs::exists(root / "audit.jsonl.part"));
-  // To stdout too, streamed: the same trail plus the second export's own entry.
+  // To stdout too, streamed: the same trail plus the second export's own entry (each export
+  // ends with the signed head of its last entry).
   r = cli("audit export", port);
   ASSERT_EQ(r.status, 0) << r.out;
-  EXPECT_EQ(r.out.substr(0, exported.size()), exported);
+  const std::string entries = exported.substr(0, exported.rfind("{\"head\":"));
+  EXPECT_EQ(r.out.compare(0, entries.size(), entries), 0);
   for (const char* a : {"\"model.download\"", "\"model.upload\"", "\"repo.create\"", "\"token.create\"", "\"model.deploy\"", "\"key.rotate\"",
                         "\"model.delete\"", "\"blob.gc\""}) {
     EXPECT_NE(exported.find(a), std::string::npos) << a;
@@ -285,6 +301,101 @@ TEST(ServeEndToEnd, CliPushPullKillDuringUploadRestartAndAuditTamper) {
     EXPECT_NE(r.out.find(t.expect), std::string::npos) << t.name << ": " << r.out;
   }
 
+  fs::remove_all(root);
+}
+
+// The attacks of issue 8 that concern stored data, replayed through the real binary: a blob of
+// another repository named in a commit, a tag named like a commit id, `.git/config` in a pull,
+// the newest audit entries deleted, an export cut short; then starts with a missing key and a
+// changed LIGHTVAULT_ADMIN_TOKEN.
+TEST(ServeEndToEnd, HostileClientReplayIsRefused) {
+  using json = nlohmann::json;
+  fs::path root = fs::temp_directory_path() / ("lv_e2e_hostile_" + std::to_string(getpid()));
+  fs::remove_all(root);
+  fs::path data = root / "data";
+  for (const char* d : {"secret", "v1", "v2"}) fs::create_directories(root / d);
+  std::ofstream(root / "secret" / "codes.txt") << "the launch codes";
+  std::ofstream(root / "v1" / "a.txt") << "version one";
+  std::ofstream(root / "v2" / "b.txt") << "version two";
+  int port = free_port();
+  Server server(data, port);
+  ASSERT_TRUE(server.start()) << slurp(root / "serve.log");
+  for (const std::string& args : {std::string("admin org create acme"), std::string("admin user create alice"),
+                                  "push " + (root / "secret").string() + " acme/secret", "push " + (root / "v1").string() + " acme/shared",
+                                  std::string("admin grant acme/shared user:alice write")}) {
+    auto r = cli(args, port);
+    ASSERT_EQ(r.status, 0) << args << ": " << r.out;
+  }
+  auto r = cli("admin token create --user alice --scopes write --name e2e", port);
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::string alice = r.out.substr(r.out.rfind("hf_lv_"));
+  alice = alice.substr(0, alice.find('\n'));
+  httplib::Client http("127.0.0.1", port);
+  httplib::Headers as_alice{{"Authorization", "Bearer " + alice}}, as_admin{{"Authorization", "Bearer " + kToken}};
+
+  // 2: alice names acme/secret's blob in a commit to acme/shared
+  std::string secret_sha = json::parse(http.Get("/api/models/acme/secret?blobs=true", as_admin)->body)["siblings"][0]["lfs"]["sha256"];
+  json theft{{"add", {{{"path", "stolen.txt"}, {"sha256", secret_sha}, {"size", 16}}}}};
+  auto c = http.Post("/api/lv/models/acme/shared/commit/main", as_alice, theft.dump(), "application/json");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->status, 400) << c->body;
+  EXPECT_EQ(c->body.find("16"), std::string::npos) << c->body;
+  EXPECT_EQ(http.Get("/acme/shared/resolve/main/stolen.txt", as_alice)->status, 404);
+
+  // 3: a tag named like the first commit cannot redirect `pull -r <that id>`
+  std::string c1 = json::parse(http.Get("/api/models/acme/shared", as_alice)->body)["sha"];
+  r = cli("push " + (root / "v2").string() + " acme/shared", port, alice);
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto tag = http.Post("/api/lv/models/acme/shared/tags", as_alice, json{{"tag", c1}, {"revision", "main"}}.dump(), "application/json");
+  EXPECT_EQ(tag->status, 400) << tag->body;
+  r = cli("pull -r " + c1 + " acme/shared " + (root / "pinned").string(), port, alice);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_TRUE(fs::exists(root / "pinned" / "a.txt"));
+  EXPECT_FALSE(fs::exists(root / "pinned" / "b.txt"));
+
+  // 8: a catalog that lists .git/config (written behind the server's back): pull writes nothing
+  ASSERT_EQ(exec_sql(data / "catalog.db", "UPDATE commit_files SET path = '.git/config' WHERE commit_id = '" + c1 + "'"), SQLITE_OK);
+  r = cli("pull -r " + c1 + " acme/shared " + (root / "victim").string(), port, alice);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("error: "), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(root / "victim" / ".git"));
+
+  // 7: an export cut short, and the newest entries deleted from the catalog
+  r = cli("audit export -o " + (root / "audit.jsonl").string(), port);
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = cli("audit verify --data " + data.string() + " --file " + (root / "audit.jsonl").string(), port);
+  EXPECT_EQ(r.status, 0) << r.out;
+  std::string exported = slurp(root / "audit.jsonl");
+  exported.erase(exported.rfind('\n', exported.size() - 2) + 1);
+  exported.erase(exported.rfind('\n', exported.size() - 2) + 1);
+  std::ofstream(root / "short.jsonl", std::ios::trunc) << exported;
+  r = cli("audit verify --data " + data.string() + " --file " + (root / "short.jsonl").string(), port);
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("truncated"), std::string::npos) << r.out;
+  server.term();
+  fs::copy(data, root / "cut", fs::copy_options::recursive);
+  int64_t last = count(root / "cut" / "catalog.db", "SELECT MAX(seq) FROM audit");
+  ASSERT_EQ(exec_sql(root / "cut" / "catalog.db", "DELETE FROM audit WHERE seq > " + std::to_string(last - 5)), SQLITE_OK);
+  r = cli("audit verify --data " + (root / "cut").string(), port);
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("removed"), std::string::npos) << r.out;
+
+  // Low: missing keys the catalog knows stop the start; a new admin token revokes the old one.
+  for (const char* key : {"audit.key", "keyring.json"}) {
+    fs::path copy = root / (std::string("nokey_") + key);
+    fs::copy(data, copy, fs::copy_options::recursive);
+    fs::remove(copy / "keys" / key);
+    r = cli("serve --quiet --listen 127.0.0.1:" + std::to_string(free_port()) + " --data " + copy.string(), port);
+    EXPECT_EQ(r.status, 2) << key << ": " << r.out;
+    EXPECT_NE(r.out.find(key), std::string::npos) << r.out;
+    EXPECT_FALSE(fs::exists(copy / "keys" / key)) << "a new " << key << " was made";
+  }
+  const std::string rotated = "lvt_e2e_rotated_admin_token_99887766554433";
+  Server again(data, port, rotated);
+  ASSERT_TRUE(again.start()) << slurp(root / "serve.log");
+  EXPECT_EQ(http.Get("/api/lv/users", as_admin)->status, 401);
+  EXPECT_EQ(http.Get("/api/lv/users", {{"Authorization", "Bearer " + rotated}})->status, 200);
+  again.term();
   fs::remove_all(root);
 }
 

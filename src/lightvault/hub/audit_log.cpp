@@ -18,8 +18,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxLine = 1 << 20;
-constexpr int kMaxDepth = 64;
+constexpr size_t kMaxLine = kMaxAuditLine;
+constexpr int kMaxDepth = kMaxAuditDepth;
+constexpr std::string_view kHeadContext = "lightvault audit head v1";
 
 // Canonical serialization: sorted keys (nlohmann objects are std::map), compact, ASCII only;
 // invalid UTF-8 is replaced by U+FFFD. Never throws.
@@ -91,7 +92,63 @@ bool get_digest(const json& j, const char* field, crypto::Digest& out) {
   return true;
 }
 
+// Nesting depth of a JSON value (a scalar is 0, {} or [] is 1), without recursion: the value may
+// come from a request.
+int json_depth(const json& root) {
+  int deepest = 0;
+  std::vector<std::pair<const json*, int>> todo{{&root, 1}};
+  while (!todo.empty()) {
+    auto [j, depth] = todo.back();
+    todo.pop_back();
+    if (!j->is_structured()) continue;
+    deepest = std::max(deepest, depth);
+    for (const auto& child : *j) todo.emplace_back(&child, depth + 1);
+  }
+  return deepest;
+}
+
+crypto::Digest head_sig(const crypto::Key256& key, int64_t seq, const crypto::Digest& mac) {
+  crypto::HmacSha256 h(key);
+  std::string prefix = std::string(kHeadContext) + '\0' + std::to_string(seq) + '\0';
+  h.update(crypto::as_bytes(prefix));
+  h.update(mac);
+  return h.finish();
+}
+
+// An export's last line: {"head":{...signed head...}}.
+bool is_head_line(std::string_view line) { return line.rfind("{\"head\":", 0) == 0; }
+
 }  // namespace
+
+Status check_audit_details(const json& details) {
+  // The record line nests the details one level down.
+  if (json_depth(details) > kMaxAuditDepth - 1) {
+    return Error{"audit details nested deeper than " + std::to_string(kMaxAuditDepth - 1) + " levels"};
+  }
+  if (canonical(details).size() > kMaxAuditDetails) {
+    return Error{"audit details larger than " + std::to_string(kMaxAuditDetails / 1024) + " KiB"};
+  }
+  return Status::Ok();
+}
+
+std::string signed_audit_head(const crypto::Key256& key, int64_t seq, const crypto::Digest& mac) {
+  return canonical(json{{"seq", seq}, {"mac", crypto::hex_encode(mac)}, {"sig", crypto::hex_encode(head_sig(key, seq, mac))}});
+}
+
+Result<AuditHead> parse_signed_audit_head(const crypto::Key256& key, std::string_view text) {
+  if (text.size() > 4096 || !depth_ok(text)) return Error{"signed head: not a head record"};
+  json j = json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Error{"signed head: not a JSON object"};
+  crypto::Digest mac{}, sig{};
+  auto seq = j.find("seq");
+  if (seq == j.end() || !seq->is_number_integer() || seq->get<int64_t>() < 0) return Error{"signed head: missing or invalid \"seq\""};
+  if (!get_digest(j, "mac", mac) || !get_digest(j, "sig", sig)) return Error{"signed head: missing or invalid \"mac\" or \"sig\""};
+  AuditHead head{seq->get<int64_t>(), crypto::hex_encode(mac)};
+  if (!crypto::ct_equal(head_sig(key, head.seq, mac), sig)) {
+    return Error{"signed head (entry " + std::to_string(head.seq) + ") does not verify: forged, or signed with another audit key"};
+  }
+  return head;
+}
 
 const char* audit_problem_name(AuditProblem p) {
   switch (p) {
@@ -103,6 +160,7 @@ const char* audit_problem_name(AuditProblem p) {
     case AuditProblem::kReordered: return "reordered";
     case AuditProblem::kBroken: return "broken link";
     case AuditProblem::kTruncated: return "truncated";
+    case AuditProblem::kHead: return "head";
   }
   return "unknown";
 }
@@ -171,124 +229,184 @@ Result<ParsedAuditLine> parse_audit_line(std::string_view line) {
 
 AuditVerifier::AuditVerifier(const crypto::Key256& key, VerifyOptions options) : key_(key), opt_(std::move(options)) {
   if (opt_.first_seq < 1) opt_.first_seq = 1;
+  if (opt_.require_complete) {
+    expected_ = opt_.first_seq;
+    have_prev_ = expected_ == 1;  // entry 1 links to 32 zero bytes
+  }
 }
 
-void AuditVerifier::fail(AuditProblem p, int64_t seq, std::string message) {
+void VerifyReport::add(AuditProblem p, int64_t seq, int64_t line, std::string text) {
+  if (ok) {
+    ok = false;
+    problem = p;
+    bad_seq = seq;
+    bad_line = line;
+    message = text;
+  }
+  if (issues.size() < kMaxIssues) {
+    issues.push_back(AuditIssue{p, seq, line, std::move(text)});
+  } else {
+    ++more_issues;
+  }
+}
+
+void AuditVerifier::accept(int64_t seq, const crypto::Digest& mac) {
+  prev_ = mac;
+  have_prev_ = true;
+  r_.last_seq = seq;
+  r_.head_mac = crypto::hex_encode(mac);
+  expected_ = seq + 1;
+}
+
+void AuditVerifier::settle_gap_as_removed() {
+  const Pending g = *pending_;
+  pending_.reset();
+  issue(AuditProblem::kRemoved, expected_, g.line,
+        "entry " + std::to_string(expected_) + (g.seq - 1 > expected_ ? "-" + std::to_string(g.seq - 1) : std::string()) +
+            " removed: line " + std::to_string(g.line) + " holds entry " + std::to_string(g.seq));
+  accept(g.seq, g.mac);
+}
+
+void AuditVerifier::feed(std::string_view line) {
   if (done_) return;
-  done_ = true;
-  r_.ok = false;
-  r_.problem = p;
-  r_.bad_seq = seq;
-  if (r_.bad_line == 0) r_.bad_line = line_no_;
-  r_.message = std::move(message);
-}
-
-bool AuditVerifier::feed(std::string_view line) {
-  if (done_) return false;
   ++line_no_;
   const std::string where = "line " + std::to_string(line_no_);
+  if (head_line_seen_) {
+    issue(AuditProblem::kMalformed, 0, line_no_, where + ": follows the signed head line, which ends an export");
+    return;
+  }
+  if (is_head_line(line)) return head_line(line);
   auto parsed = parse_audit_line(line);
   if (!parsed.ok()) {
-    int64_t at = expected_ ? expected_ : opt_.first_seq;
-    fail(AuditProblem::kMalformed, at,
-         where + ": entry " + std::to_string(at) + " is malformed: " + parsed.error().message);
-    return false;
+    if (pending_) settle_gap_as_removed();
+    const int64_t at = expected_;
+    issue(AuditProblem::kMalformed, at, line_no_,
+          where + ": " + (at ? "entry " + std::to_string(at) + " is malformed: " : "malformed: ") + parsed.error().message);
+    // It may have held entry `at` or been added: the next good entry decides, unlinked.
+    after_malformed_ = true;
+    have_prev_ = false;
+    return;
   }
+  ++r_.entries;
   const ParsedAuditLine& p = *parsed;
+  entry(p, crypto::ct_equal(chain_mac(key_, p.prev_mac, p.canonical_body), p.mac), where);
+}
+
+void AuditVerifier::entry(const ParsedAuditLine& p, bool self_ok, const std::string& where) {
   const int64_t seq = p.entry.seq;
-  const bool self_ok = crypto::ct_equal(chain_mac(key_, p.prev_mac, p.canonical_body), p.mac);
-
-  if (pending_gap_) {
-    // The previous line skipped seqs [expected_, pending_seq_).
-    if (seq == expected_ && self_ok) {
-      r_.bad_line = pending_line_;
-      fail(AuditProblem::kReordered, expected_,
-           "entry " + std::to_string(expected_) + " is out of order: it appears after entry " +
-               std::to_string(pending_seq_) + " (" + where + ")");
-    } else {
-      r_.bad_line = pending_line_;
-      fail(AuditProblem::kRemoved, expected_,
-           "entry " + std::to_string(expected_) +
-               (pending_seq_ - 1 > expected_ ? "-" + std::to_string(pending_seq_ - 1) : std::string()) +
-               " removed: line " + std::to_string(pending_line_) + " holds entry " + std::to_string(pending_seq_));
+  if (pending_) {
+    // The previous line skipped seqs [expected_, pending seq).
+    if (self_ok && seq == expected_) {
+      const Pending g = *pending_;
+      pending_.reset();
+      issue(AuditProblem::kReordered, expected_, g.line,
+            "entry " + std::to_string(expected_) + " is out of order: it appears after entry " + std::to_string(g.seq) +
+                " (" + where + ")");
+      // Two neighbours swapped: continue after the later one.
+      if (g.seq == seq + 1) {
+        accept(g.seq, g.mac);
+      } else {
+        accept(seq, p.mac);
+      }
+      return;
     }
-    return false;
+    settle_gap_as_removed();
   }
-
-  if (expected_ == 0) {
-    expected_ = opt_.require_complete ? opt_.first_seq : seq;
-    if (expected_ == 1) {
-      prev_ = crypto::Digest{};
-      have_prev_ = true;
-    }
-    r_.first_seq = opt_.require_complete ? opt_.first_seq : seq;
+  if (expected_ == 0) {  // first entry of a filtered export
+    expected_ = seq;
+    have_prev_ = seq == 1;
+    prev_ = crypto::Digest{};
+    r_.first_seq = seq;
   }
-
+  if (after_malformed_) {
+    after_malformed_ = false;
+    // The malformed line held entry expected_ (this is the next one) or was an extra line.
+    if (opt_.require_complete && self_ok && seq == expected_ + 1) expected_ = seq;
+  }
   if (!self_ok) {
-    int64_t at = opt_.require_complete ? expected_ : seq;
-    fail(AuditProblem::kChanged, at,
-         "entry " + std::to_string(at) + " changed: its mac does not verify (" + where +
-             (seq != at ? ", claims seq " + std::to_string(seq) : std::string()) + ")");
-    return false;
+    const int64_t at = opt_.require_complete ? expected_ : seq;
+    issue(AuditProblem::kChanged, at, line_no_,
+          "entry " + std::to_string(at) + " changed: its mac does not verify (" + where +
+              (seq != at ? ", claims seq " + std::to_string(seq) : std::string()) + ")");
+    // Its content changed, its stored mac maybe not: the next entry links to that mac.
+    accept(at, p.mac);
+    return;
   }
   if (seq < expected_) {
-    fail(opt_.require_complete ? AuditProblem::kInserted : AuditProblem::kReordered, expected_,
-         "entry " + std::to_string(expected_) + ": found entry " + std::to_string(seq) + " again at " + where +
-             " (inserted or replayed entry)");
-    return false;
+    issue(opt_.require_complete ? AuditProblem::kInserted : AuditProblem::kReordered, expected_, line_no_,
+          "entry " + std::to_string(expected_) + ": found entry " + std::to_string(seq) + " again at " + where +
+              " (inserted or replayed entry)");
+    return;
   }
   if (seq > expected_) {
     if (opt_.require_complete) {
-      pending_gap_ = true;
-      pending_seq_ = seq;
-      pending_line_ = line_no_;
-      return true;
+      pending_ = Pending{seq, line_no_, p.mac};
+      return;
     }
     r_.gaps += seq - expected_;
     have_prev_ = false;
     expected_ = seq;
   }
-  // seq == expected_
   if (have_prev_ && !crypto::ct_equal(prev_, p.prev_mac)) {
-    fail(AuditProblem::kBroken, seq,
-         "entry " + std::to_string(seq) + " does not link to entry " + std::to_string(seq - 1) + " (" + where +
-             "): an entry before it was removed, inserted or changed");
-    return false;
+    issue(AuditProblem::kBroken, seq, line_no_,
+          "entry " + std::to_string(seq) + " does not link to entry " + std::to_string(seq - 1) + " (" + where +
+              "): an entry before it was removed, inserted or changed");
   }
-  prev_ = p.mac;
-  have_prev_ = true;
-  ++r_.entries;
-  r_.last_seq = seq;
-  r_.head_mac = crypto::hex_encode(p.mac);
-  ++expected_;
-  return true;
+  accept(seq, p.mac);
 }
 
+void AuditVerifier::head_line(std::string_view line) {
+  head_line_seen_ = true;
+  json j = json::parse(line.begin(), line.end(), nullptr, false);
+  std::string inner = !j.is_discarded() && j.is_object() && j.size() == 1 ? canonical(j["head"]) : std::string();
+  auto head = parse_signed_audit_head(key_, inner);
+  if (!head.ok()) {
+    issue(AuditProblem::kHead, 0, line_no_, "line " + std::to_string(line_no_) + ": " + head.error().message);
+    return;
+  }
+  set_head(*head);
+}
+
+void AuditVerifier::set_head(const AuditHead& head) { head_ = head; }
+
 VerifyReport AuditVerifier::finish() {
-  if (!done_ && pending_gap_) {
-    r_.bad_line = pending_line_;
-    fail(AuditProblem::kRemoved, expected_,
-         "entry " + std::to_string(expected_) +
-             (pending_seq_ - 1 > expected_ ? "-" + std::to_string(pending_seq_ - 1) : std::string()) +
-             " removed: line " + std::to_string(pending_line_) + " holds entry " + std::to_string(pending_seq_));
+  if (done_) return r_;
+  done_ = true;
+  if (pending_) settle_gap_as_removed();
+  const int64_t end_line = line_no_ + 1;
+  std::optional<int64_t> want;
+  std::string want_mac;
+  if (head_) {
+    want = head_->seq;
+    want_mac = head_->mac;
+  } else if (opt_.expected_last_seq > 0) {
+    want = opt_.expected_last_seq;
+    want_mac = opt_.expected_head_mac;
+  } else if (opt_.require_signed_head) {
+    issue(AuditProblem::kTruncated, r_.last_seq + 1, end_line,
+          "no signed head after entry " + std::to_string(r_.last_seq) +
+              ": the newest entries may have been removed (an export that was cut short, or written before "
+              "lightvault signed its exports)");
   }
-  if (!done_ && opt_.expected_last_seq > 0 && r_.last_seq < opt_.expected_last_seq) {
-    r_.bad_line = line_no_ + 1;
-    fail(AuditProblem::kTruncated, r_.last_seq + 1,
-         "entry " + std::to_string(r_.last_seq + 1) + " removed: the chain ends at entry " +
-             std::to_string(r_.last_seq) + " but entry " + std::to_string(opt_.expected_last_seq) +
-             " was written (truncated)");
-  }
-  if (!done_ && !opt_.expected_head_mac.empty() && r_.last_seq == opt_.expected_last_seq &&
-      r_.head_mac != opt_.expected_head_mac) {
-    fail(AuditProblem::kTruncated, r_.last_seq, "the chain head does not match the expected head mac");
+  if (want && opt_.require_complete && r_.last_seq < *want) {
+    issue(AuditProblem::kTruncated, r_.last_seq + 1, end_line,
+          "entry " + std::to_string(r_.last_seq + 1) + (*want > r_.last_seq + 1 ? "-" + std::to_string(*want) : std::string()) +
+              " removed: the chain ends at entry " + std::to_string(r_.last_seq) + " but entry " + std::to_string(*want) +
+              " was written (truncated)");
+  } else if (want && r_.last_seq > *want) {
+    issue(AuditProblem::kHead, *want, end_line,
+          "the signed head names entry " + std::to_string(*want) + " but the chain goes on to entry " +
+              std::to_string(r_.last_seq) + " (the head was rolled back, or entries were added without the key)");
+  } else if (want && *want > 0 && r_.last_seq == *want && !want_mac.empty() && r_.head_mac != want_mac) {
+    issue(AuditProblem::kTruncated, *want, end_line,
+          "entry " + std::to_string(*want) + " is not the entry the signed head names (its mac differs)");
   }
   if (r_.ok && r_.entries == 0) r_.first_seq = 0;
+  if (r_.ok && opt_.require_complete && r_.entries > 0) r_.first_seq = opt_.first_seq;
   if (r_.ok) r_.message = "ok: " + std::to_string(r_.entries) + " entries" +
                           (r_.entries ? " (" + std::to_string(r_.first_seq) + ".." + std::to_string(r_.last_seq) + ")"
                                       : std::string()) +
                           (r_.gaps ? ", " + std::to_string(r_.gaps) + " not included" : std::string());
-  done_ = true;
   return r_;
 }
 
@@ -313,7 +431,7 @@ VerifyReport verify_audit_export(const crypto::Key256& key, std::istream& in, co
     if (!got) break;
     if (too_long) line.assign(kMaxLine + 1, 'x');
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!v.feed(line)) break;
+    v.feed(line);
   }
   return v.finish();
 }
@@ -369,7 +487,13 @@ Status MemoryAuditStore::append(const AuditRecord& record) {
   for (const auto& r : records_)
     if (r.seq == record.seq) return Error{"audit entry " + std::to_string(record.seq) + " already exists"};
   records_.push_back(record);
+  if (!record.head.empty()) head_ = record.head;
   return Status::Ok();
+}
+
+Result<std::optional<std::string>> MemoryAuditStore::head() {
+  std::lock_guard lock(mu_);
+  return head_;
 }
 
 Status MemoryAuditStore::scan(int64_t from_seq, const std::function<bool(const AuditRecord&)>& visit) {
@@ -445,6 +569,7 @@ Result<AuditEntry> AuditLog::append(AuditEntry entry) {
   if (entry.time.empty()) entry.time = rfc3339_now();
   if (entry.details.is_null()) entry.details = json::object();
   if (!entry.details.is_object()) entry.details = json{{"value", entry.details}};
+  LV_RETURN_IF_ERROR(check_audit_details(entry.details));
   Error last_error{"audit append failed"};
   for (int attempt = 0; attempt < 8; ++attempt) {
     if (!head_loaded_) {
@@ -464,15 +589,15 @@ Result<AuditEntry> AuditLog::append(AuditEntry entry) {
     entry.seq = head_seq_ + 1;
     crypto::Digest mac{};
     std::string line = audit_record_line(key_, entry, head_mac_, &mac);
-    Status st = store_->append(AuditRecord{entry.seq, entry.org, line});
+    // What the verifier could not read never enters the chain (an over-long resource, say).
+    auto stored = parse_audit_line(line);
+    if (!stored.ok()) return Error{"audit entry refused: " + stored.error().message};
+    Status st = store_->append(AuditRecord{entry.seq, entry.org, line, signed_audit_head(key_, entry.seq, mac)});
     if (st.ok()) {
       head_seq_ = entry.seq;
       head_mac_ = mac;
       max_appended_seq_ = std::max(max_appended_seq_, entry.seq);
-      // Return the entry as stored (after UTF-8 sanitizing).
-      auto p = parse_audit_line(line);
-      if (p.ok()) return p->entry;
-      return entry;
+      return stored->entry;  // as stored (after UTF-8 sanitizing)
     }
     last_error = st.error();
     head_loaded_ = false;
@@ -489,14 +614,37 @@ Result<VerifyReport> AuditLog::verify(VerifyOptions options) {
     if (options.expected_last_seq == 0) options.expected_last_seq = max_appended_seq_;
   }
   AuditVerifier v(key_, options);
-  LV_RETURN_IF_ERROR(store_->scan(options.first_seq, [&](const AuditRecord& r) { return v.feed(r.line); }));
-  return v.finish();
+  std::optional<AuditIssue> head_issue;
+  std::optional<std::string> head;
+  if (store_->keeps_head()) {
+    LV_ASSIGN_OR_RETURN(head, store_->head());
+    if (head && *head != kUnsignedAuditHead) {
+      auto parsed = parse_signed_audit_head(key_, *head);
+      if (parsed.ok()) {
+        v.set_head(*parsed);
+      } else {
+        head_issue = AuditIssue{AuditProblem::kHead, 0, 0, "the stored chain head: " + parsed.error().message};
+      }
+    }
+  }
+  LV_RETURN_IF_ERROR(store_->scan(options.first_seq, [&](const AuditRecord& r) {
+    v.feed(r.line);
+    return true;
+  }));
+  VerifyReport report = v.finish();
+  if (store_->keeps_head() && !head && (report.entries > 0 || !report.ok)) {
+    head_issue = AuditIssue{AuditProblem::kTruncated, report.last_seq + 1, 0,
+                            "the stored chain head is missing: the newest entries may have been removed"};
+  }
+  if (head_issue) report.add(head_issue->problem, head_issue->seq, head_issue->line, head_issue->message);
+  return report;
 }
 
 Result<int64_t> AuditLog::export_page(int64_t from_seq, int64_t to_seq, size_t max_bytes,
                                       const std::function<bool(const AuditRecord&)>& filter, std::string& out) {
   int64_t next = to_seq + 1;
   const size_t start = out.size();
+  std::string last_line;  // entry to_seq, filtered out or not: the head is its mac
   LV_RETURN_IF_ERROR(store_->scan(from_seq, [&](const AuditRecord& r) {
     if (r.seq > to_seq) return false;
     if (out.size() - start >= max_bytes) {
@@ -504,8 +652,17 @@ Result<int64_t> AuditLog::export_page(int64_t from_seq, int64_t to_seq, size_t m
       return false;
     }
     if (!filter || filter(r)) out.append(r.line).push_back('\n');
+    if (r.seq == to_seq) last_line = r.line;
     return true;
   }));
+  if (next <= to_seq) return next;
+  crypto::Digest mac{};
+  if (to_seq > 0) {
+    auto p = parse_audit_line(last_line);
+    if (!p.ok()) return Error{"audit export: entry " + std::to_string(to_seq) + " is missing or malformed"};
+    mac = p->mac;
+  }
+  out.append("{\"head\":").append(signed_audit_head(key_, to_seq, mac)).append("}\n");
   return next;
 }
 

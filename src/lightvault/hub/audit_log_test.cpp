@@ -132,7 +132,7 @@ TEST(AuditLog, InsertedEntryNamesTheSeq) {
     forged.seq = 4;
     crypto::Key256 other = crypto::random_key().value();
     auto prev = parse_audit_line(c.recs()[2].line).value().mac;
-    c.recs().insert(c.recs().begin() + 3, AuditRecord{4, "", audit_record_line(other, forged, prev)});
+    c.recs().insert(c.recs().begin() + 3, AuditRecord{4, "", audit_record_line(other, forged, prev), ""});
     auto r = c.verify();
     EXPECT_EQ(r.problem, AuditProblem::kChanged);
     EXPECT_EQ(r.bad_seq, 4);
@@ -225,7 +225,7 @@ TEST(AuditLog, ExportJsonlRoundTripAndOfflineVerify) {
     ASSERT_TRUE(all.ok());
     EXPECT_EQ(*all, 21);
     EXPECT_EQ(paged, whole);
-    EXPECT_EQ(std::count(whole.begin(), whole.end(), '\n'), 20);
+    EXPECT_EQ(std::count(whole.begin(), whole.end(), '\n'), 21);  // and the signed head
     std::ofstream(path) << whole;
   }
   auto r = verify_audit_export_file(c.key, path);
@@ -288,7 +288,7 @@ TEST(AuditLog, FilteredExportVerifiesWithGaps) {
   std::string lines;
   auto n = c.log.export_page(1, 12, SIZE_MAX, [](const AuditRecord& r) { return r.org == "acme"; }, lines);
   ASSERT_TRUE(n.ok());
-  EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 6);
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 7);  // and the signed head
   std::stringstream ss(lines);
   VerifyOptions o;
   o.require_complete = false;

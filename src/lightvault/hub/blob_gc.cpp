@@ -82,7 +82,8 @@ Result<GcStats> collect_garbage(Catalog& catalog, BlobStore& blobs, const GcOpti
   return stats;
 }
 
-Result<BlobRef> register_upload(Catalog& catalog, const BlobStore& blobs, const BlobInfo& info) {
+Result<BlobRef> register_upload(Catalog& catalog, const BlobStore& blobs, const BlobInfo& info, int64_t repo_id,
+                                int64_t user_id) {
   BlobRef ref;
   Status st = catalog.transaction([&]() -> Status {
     LV_ASSIGN_OR_RETURN(ref, catalog.put_blob({info.owner, info.sha256, info.size, info.storage_id}));
@@ -92,7 +93,7 @@ Result<BlobRef> register_upload(Catalog& catalog, const BlobStore& blobs, const 
       return Error{"blob " + info.owner + "/" + info.sha256 +
                    " was garbage-collected while its upload finished; upload it again"};
     }
-    return Status::Ok();
+    return catalog.record_upload(repo_id, user_id, info.sha256);
   });
   if (!st.ok()) return st.error();
   return ref;

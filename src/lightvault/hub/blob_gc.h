@@ -41,9 +41,11 @@ struct GcStats {
 Result<GcStats> collect_garbage(Catalog& catalog, BlobStore& blobs, const GcOptions& options);
 
 // Registers a blob that `blobs` has just committed (BlobWriter::commit) in the catalog, as
-// part of the caller's transaction when there is one. Fails, registering nothing, when garbage
+// uploaded by `user_id` to the repository `repo_id` (which may then reference it), as part of
+// the caller's transaction when there is one. Fails, registering nothing, when garbage
 // collection removed the stored copy meanwhile (the upload was deduplicated against it): the
 // client uploads again.
-Result<BlobRef> register_upload(Catalog& catalog, const BlobStore& blobs, const BlobInfo& info);
+Result<BlobRef> register_upload(Catalog& catalog, const BlobStore& blobs, const BlobInfo& info, int64_t repo_id,
+                                int64_t user_id);
 
 }  // namespace lv::hub

@@ -39,26 +39,36 @@ class BlobGcTest : public ::testing::TestWithParam<std::string> {
     store_ = std::move(*s);
   }
 
-  // Stores and registers a blob, as an upload does.
+  // Stores and registers a blob, as an upload by the owner to its repository "pushes" does.
   std::string upload(const std::string& owner, const std::string& data) {
     auto info = store_->put(owner, crypto::as_bytes(data));
     EXPECT_TRUE(info.ok()) << info.error().message;
-    auto ref = register_upload(*catalog_, *store_, *info);
+    auto ref = register_upload(*catalog_, *store_, *info, pushes(owner).id, user(owner).id);
     EXPECT_TRUE(ref.ok()) << ref.error().message;
     return info->sha256;
   }
 
+  User user(const std::string& name) {
+    if (auto u = catalog_->find_user(name).value()) return *u;
+    return catalog_->create_user(name).value();
+  }
   Repo repo(const std::string& owner, const std::string& name) {
-    if (!catalog_->find_user(owner).value()) {
-      EXPECT_TRUE(catalog_->create_user(owner).ok());
-    }
+    user(owner);
     auto r = catalog_->create_repo(owner, name, Visibility::kPrivate);
     EXPECT_TRUE(r.ok()) << r.error().message;
     return *r;
   }
+  Repo pushes(const std::string& owner) {
+    user(owner);
+    if (auto r = catalog_->find_repo(owner, "pushes").value()) return *r;
+    return repo(owner, "pushes");
+  }
 
+  // A commit by the owner of files it uploaded to this repository too.
   void commit(const Repo& r, std::vector<FileEntry> files) {
-    auto c = catalog_->create_commit(r, "main", std::nullopt, "files", r.owner, std::move(files));
+    User author = user(r.owner);
+    for (auto& f : files) ASSERT_TRUE(catalog_->record_upload(r.id, author.id, f.sha256).ok());
+    auto c = catalog_->create_commit(r, "main", std::nullopt, "files", author, std::move(files));
     ASSERT_TRUE(c.ok()) << c.error().message;
   }
 
@@ -154,7 +164,7 @@ TEST_P(BlobGcTest, RegistrationFailsWhenTheStoredCopyWasCollectedMeanwhile) {
   auto info = store_->put("alice", crypto::as_bytes(std::string("raced")));
   ASSERT_TRUE(info.ok());
   ASSERT_TRUE(store_->remove("alice", info->sha256).value());  // collected before the upload registered it
-  auto ref = register_upload(*catalog_, *store_, *info);
+  auto ref = register_upload(*catalog_, *store_, *info, pushes("alice").id, user("alice").id);
   ASSERT_FALSE(ref.ok());
   EXPECT_NE(ref.error().message.find("was garbage-collected while its upload finished; upload it again"), std::string::npos);
   EXPECT_FALSE(registered("alice", info->sha256));
@@ -171,10 +181,11 @@ TEST_P(BlobGcTest, EveryRegisteredBlobKeepsItsStoredCopyWhileUploadsRaceCollecti
     }
   });
   int refused = 0;
+  const int64_t repo_id = pushes("alice").id, user_id = user("alice").id;
   for (int i = 0; i < 200; ++i) {
     auto info = store_->put("alice", crypto::as_bytes("blob " + std::to_string(i % 4)));
     ASSERT_TRUE(info.ok()) << info.error().message;
-    refused += !register_upload(*catalog_, *store_, *info).ok();
+    refused += !register_upload(*catalog_, *store_, *info, repo_id, user_id).ok();
   }
   done = true;
   collector.join();

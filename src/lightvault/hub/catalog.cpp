@@ -3,11 +3,16 @@
 // (RETURNING, ON CONFLICT, ?N placeholders); the few differences are substituted below.
 #include "lightvault/hub/catalog.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 
+#include "lightvault/hub/blob_store_io.h"
 #include "lightvault/hub/crypto.h"
+#include "lightvault/hub/repo_path.h"
 
 namespace lv::hub {
 
@@ -26,20 +31,8 @@ bool valid_name(const std::string& name) {
   return true;
 }
 
-bool valid_repo_path(const std::string& path) {
-  if (path.empty() || path.size() > 1024 || path[0] == '/') return false;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    std::string seg = path.substr(start, end - start);
-    if (seg.empty() || seg == "." || seg == "..") return false;
-    start = end + 1;
-  }
-  for (unsigned char c : path) {
-    if (c < 0x20 || c == 0x7f || c == '\\') return false;
-  }
-  return true;
+bool looks_like_commit_id(const std::string& name) {
+  return name.size() == 40 && std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isxdigit(c) != 0; });
 }
 
 namespace {
@@ -87,6 +80,15 @@ CREATE TABLE audit(seq BIGINT PRIMARY KEY, org TEXT NOT NULL DEFAULT '', entry T
 ALTER TABLE blobs ADD COLUMN uploaded_at BIGINT NOT NULL DEFAULT 0;
 UPDATE blobs SET uploaded_at = created_at;
 CREATE INDEX commit_files_by_sha256 ON commit_files(sha256);
+)SQL",
+      // Who uploaded which blob to which repository: a commit may reference only blobs its
+      // repository already has or its author uploaded to it. The audit chain's signed head
+      // starts with the first entry after this version; a chain written before says so.
+      R"SQL(
+CREATE TABLE blob_uploads(repo_id BIGINT NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+  user_id BIGINT NOT NULL, sha256 TEXT NOT NULL, uploaded_at BIGINT NOT NULL,
+  PRIMARY KEY(repo_id, sha256, user_id));
+INSERT INTO meta(key, value) SELECT 'audit_head', 'unsigned' WHERE EXISTS (SELECT 1 FROM audit);
 )SQL",
   };
   return m;
@@ -150,9 +152,9 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& data_dir, cons
     } else if (!catalog_url.empty()) {
       return make_error(catalog_url, "unknown catalog (expected postgresql://... or sqlite:PATH)");
     } else {
-      std::error_code ec;
-      std::filesystem::create_directories(data_dir, ec);
-      if (ec) return make_error(data_dir, "cannot create data folder: " + ec.message());
+      // The data folder holds keys, the catalog and encrypted blobs: its owner's alone.
+      LV_RETURN_IF_ERROR(io::make_dirs(data_dir, 0700));
+      if (::chmod(data_dir.c_str(), 0700) != 0) return make_error(data_dir, "chmod 700: " + io::errno_text());
       path = (std::filesystem::path(data_dir) / "catalog.db").string();
     }
     LV_ASSIGN_OR_RETURN(conn, open_sqlite(path));
@@ -315,6 +317,9 @@ Status Catalog::remove_membership(int64_t org_id, int64_t user_id) {
   return transaction([&]() -> Status {
     LV_RETURN_IF_ERROR(q("DELETE FROM team_members WHERE user_id = ?2 AND team_id IN (SELECT id FROM teams WHERE org_id = ?1)",
                          {org_id, user_id}));
+    LV_RETURN_IF_ERROR(q("DELETE FROM grants WHERE subject_kind = 'user' AND subject_id = ?2 AND repo_id IN "
+                         "(SELECT id FROM repos WHERE owner_kind = 'org' AND owner_id = ?1)",
+                         {org_id, user_id}));
     LV_RETURN_IF_ERROR(q("DELETE FROM org_members WHERE org_id = ?1 AND user_id = ?2", {org_id, user_id}));
     return Status::Ok();
   });
@@ -451,7 +456,7 @@ Status Catalog::set_visibility(int64_t repo_id, Visibility visibility) {
 Status Catalog::delete_repo(int64_t repo_id) {
   return transaction([&]() -> Status {
     // Explicit deletes (SQLite needs foreign_keys on for cascades; be independent of it).
-    for (const char* table : {"commit_files", "refs", "grants", "commits"}) {
+    for (const char* table : {"commit_files", "refs", "grants", "blob_uploads", "commits"}) {
       LV_RETURN_IF_ERROR(q(std::string("DELETE FROM ") + table + " WHERE repo_id = ?1", {repo_id}));
     }
     LV_RETURN_IF_ERROR(q("DELETE FROM repos WHERE id = ?1", {repo_id}));
@@ -519,13 +524,17 @@ Result<std::optional<Commit>> Catalog::load_commit(int64_t repo_id, const std::s
 }
 
 Result<Commit> Catalog::create_commit(const Repo& repo, const std::string& branch, const std::optional<std::string>& expected_parent,
-                                      const std::string& message, const std::string& author, std::vector<FileEntry> files,
+                                      const std::string& message, const User& author, std::vector<FileEntry> files,
                                       const std::string& card_json) {
   std::string ctx = "commit to " + repo.full_name();
-  if (!valid_name(branch)) return make_error(ctx, "invalid branch name '" + branch + "'");
+  if (!valid_name(branch) || looks_like_commit_id(branch)) {
+    return make_error(ctx, "invalid branch name '" + branch + "' (1-64 of A-Z a-z 0-9 . _ -, not 40 hex digits)");
+  }
+  for (auto& f : files) {
+    LV_ASSIGN_OR_RETURN(f.path, normalize_repo_path(f.path));
+  }
   std::sort(files.begin(), files.end(), [](const FileEntry& a, const FileEntry& b) { return a.path < b.path; });
   for (size_t i = 0; i < files.size(); ++i) {
-    if (!valid_repo_path(files[i].path)) return make_error(ctx, "invalid file path '" + files[i].path + "'");
     if (i > 0 && files[i].path == files[i - 1].path) return make_error(ctx, "file listed twice: " + files[i].path);
     if (!is_hex(files[i].sha256, 64)) return make_error(ctx, "bad sha256 for " + files[i].path);
   }
@@ -540,8 +549,11 @@ Result<Commit> Catalog::create_commit(const Repo& repo, const std::string& branc
                                  (expected_parent->empty() ? "nothing" : *expected_parent) + ")");
     }
     for (auto& f : files) {
-      LV_ASSIGN_OR_RETURN(auto blob, find_blob(repo.owner, f.sha256));
-      if (!blob) return make_error(ctx, "file " + f.path + ": blob " + f.sha256 + " was not uploaded");
+      // Whether the owner stores these bytes for another repository is none of the committer's
+      // business: the refusal is the same whether the blob exists elsewhere or nowhere.
+      LV_ASSIGN_OR_RETURN(bool usable, may_reference_blob(repo.id, author.id, f.sha256));
+      LV_ASSIGN_OR_RETURN(auto blob, usable ? find_blob(repo.owner, f.sha256) : std::optional<BlobRef>());
+      if (!blob) return make_error(ctx, "file " + f.path + ": blob " + f.sha256 + " was not uploaded to this repository");
       if (blob->size != f.size) {
         return make_error(ctx, "file " + f.path + ": size " + std::to_string(f.size) + " does not match the uploaded blob (" +
                                    std::to_string(blob->size) + ")");
@@ -550,15 +562,15 @@ Result<Commit> Catalog::create_commit(const Repo& repo, const std::string& branc
     c.repo_id = repo.id;
     c.parent = parent;
     c.message = message;
-    c.author = author;
+    c.author = author.name;
     c.created_at = now_unix();
     c.card_json = card_json;
-    std::string digest_input = repo.full_name() + "\n" + parent + "\n" + author + "\n" + std::to_string(c.created_at) +
+    std::string digest_input = repo.full_name() + "\n" + parent + "\n" + c.author + "\n" + std::to_string(c.created_at) +
                                "\n" + crypto::random_hex(8) + "\n" + message + "\n";
     for (auto& f : files) digest_input += f.path + std::string(1, '\0') + f.sha256 + "\n";
     c.id = crypto::sha256_hex(digest_input).substr(0, 40);
     LV_RETURN_IF_ERROR(q("INSERT INTO commits(repo_id, id, parent, message, author, created_at, card_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                         {repo.id, c.id, parent.empty() ? SqlValue() : SqlValue(parent), message, author, c.created_at, card_json}));
+                         {repo.id, c.id, parent.empty() ? SqlValue() : SqlValue(parent), message, c.author, c.created_at, card_json}));
     for (auto& f : files) {
       LV_RETURN_IF_ERROR(q("INSERT INTO commit_files(repo_id, commit_id, path, sha256, size) VALUES (?1, ?2, ?3, ?4, ?5)",
                            {repo.id, c.id, f.path, f.sha256, static_cast<int64_t>(f.size)}));
@@ -579,15 +591,20 @@ Result<Commit> Catalog::create_commit(const Repo& repo, const std::string& branc
 }
 
 Result<std::optional<Commit>> Catalog::resolve(int64_t repo_id, const std::string& revision) {
+  if (is_hex(revision, 40)) {
+    LV_ASSIGN_OR_RETURN(auto commit, load_commit(repo_id, revision));
+    if (commit) return commit;
+  }
   std::string rev = revision == "HEAD" ? "main" : revision;
   LV_ASSIGN_OR_RETURN(auto r, q("SELECT commit_id FROM refs WHERE repo_id = ?1 AND name = ?2 ORDER BY kind", {repo_id, rev}));
   if (!r.rows.empty()) return load_commit(repo_id, to_s(r.rows[0][0]));
-  if (is_hex(rev, 40)) return load_commit(repo_id, rev);
   return std::optional<Commit>();
 }
 
 Status Catalog::set_tag(int64_t repo_id, const std::string& tag, const std::string& commit_id) {
-  if (!valid_name(tag)) return make_error("tag " + tag, "invalid tag name");
+  if (!valid_name(tag) || looks_like_commit_id(tag)) {
+    return make_error("tag " + tag, "invalid tag name (1-64 of A-Z a-z 0-9 . _ -, not 40 hex digits)");
+  }
   return transaction([&]() -> Status {
     LV_ASSIGN_OR_RETURN(auto c, load_commit(repo_id, commit_id));
     if (!c) return make_error("tag " + tag, "no commit " + commit_id);
@@ -652,6 +669,20 @@ Result<std::optional<BlobRef>> Catalog::find_blob(const std::string& owner, cons
   return std::optional<BlobRef>(row_blob(r.rows[0]));
 }
 
+Status Catalog::record_upload(int64_t repo_id, int64_t user_id, const std::string& sha256) {
+  LV_RETURN_IF_ERROR(q("INSERT INTO blob_uploads(repo_id, user_id, sha256, uploaded_at) VALUES (?1, ?2, ?3, ?4) "
+                       "ON CONFLICT(repo_id, sha256, user_id) DO UPDATE SET uploaded_at = excluded.uploaded_at",
+                       {repo_id, user_id, sha256, now_unix()}));
+  return Status::Ok();
+}
+
+Result<bool> Catalog::may_reference_blob(int64_t repo_id, int64_t user_id, const std::string& sha256) {
+  LV_ASSIGN_OR_RETURN(auto r, q("SELECT 1 FROM commit_files WHERE repo_id = ?1 AND sha256 = ?3 UNION ALL "
+                                "SELECT 1 FROM blob_uploads WHERE repo_id = ?1 AND user_id = ?2 AND sha256 = ?3 LIMIT 1",
+                                {repo_id, user_id, sha256}));
+  return !r.rows.empty();
+}
+
 Result<std::vector<BlobRef>> Catalog::list_blobs() {
   LV_ASSIGN_OR_RETURN(auto r, q(std::string("SELECT ") + kBlobCols + " FROM blobs ORDER BY owner, sha256"));
   std::vector<BlobRef> out;
@@ -674,10 +705,18 @@ Result<std::vector<BlobRef>> Catalog::unreferenced_blobs(int64_t uploaded_until)
 }
 
 Result<bool> Catalog::delete_unreferenced_blob(const std::string& owner, const std::string& sha256, int64_t uploaded_until) {
-  LV_ASSIGN_OR_RETURN(auto r, q(std::string("DELETE FROM blobs WHERE owner = ?1 AND sha256 = ?2 AND uploaded_at <= ?3 AND ") +
-                                    kUnreferencedBlob,
-                                {owner, sha256, uploaded_until}));
-  return r.changes > 0;
+  bool deleted = false;
+  LV_RETURN_IF_ERROR(transaction([&]() -> Status {
+    LV_ASSIGN_OR_RETURN(auto r, q(std::string("DELETE FROM blobs WHERE owner = ?1 AND sha256 = ?2 AND uploaded_at <= ?3 AND ") +
+                                      kUnreferencedBlob,
+                                  {owner, sha256, uploaded_until}));
+    deleted = r.changes > 0;
+    if (!deleted) return Status::Ok();
+    LV_RETURN_IF_ERROR(q("DELETE FROM blob_uploads WHERE sha256 = ?2 AND repo_id IN (SELECT id FROM repos WHERE owner = ?1)",
+                         {owner, sha256}));
+    return Status::Ok();
+  }));
+  return deleted;
 }
 
 Status Catalog::lock_blobs(BlobLock kind) {
@@ -732,19 +771,23 @@ Status Catalog::revoke_token(const std::string& id) {
 
 Status Catalog::append_audit(const AuditRow& row) {
   std::lock_guard lock(mu_);
-  if (depth_ == 0) {
+  auto insert = [&]() -> Status {
     LV_RETURN_IF_ERROR(conn_->exec("INSERT INTO audit(seq, org, entry) VALUES (?1, ?2, ?3)", {row.seq, row.org, row.json}));
+    if (row.head.empty()) return Status::Ok();
+    LV_RETURN_IF_ERROR(conn_->exec("INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                                   {std::string(kAuditHeadMeta), row.head}));
     return Status::Ok();
-  }
+  };
+  if (depth_ == 0) return transaction(insert);
   // Inside a request's transaction: a seq conflict (another replica appended first) must not
   // abort the whole transaction (PostgreSQL would), so the insert runs under a savepoint and
   // the audit log retries with the new head.
   LV_RETURN_IF_ERROR(conn_->exec_script("SAVEPOINT lv_audit"));
-  auto r = conn_->exec("INSERT INTO audit(seq, org, entry) VALUES (?1, ?2, ?3)", {row.seq, row.org, row.json});
-  if (!r.ok()) {
+  Status st = insert();
+  if (!st.ok()) {
     (void)conn_->exec_script("ROLLBACK TO SAVEPOINT lv_audit");
     (void)conn_->exec_script("RELEASE SAVEPOINT lv_audit");
-    return r.error();
+    return st;
   }
   LV_RETURN_IF_ERROR(conn_->exec_script("RELEASE SAVEPOINT lv_audit"));
   return Status::Ok();
@@ -753,13 +796,13 @@ Status Catalog::append_audit(const AuditRow& row) {
 Result<std::optional<AuditRow>> Catalog::last_audit() {
   LV_ASSIGN_OR_RETURN(auto r, q("SELECT seq, org, entry FROM audit ORDER BY seq DESC LIMIT 1"));
   if (r.rows.empty()) return std::optional<AuditRow>();
-  return std::optional<AuditRow>(AuditRow{to_i64(r.rows[0][0]), to_s(r.rows[0][1]), to_s(r.rows[0][2])});
+  return std::optional<AuditRow>(AuditRow{to_i64(r.rows[0][0]), to_s(r.rows[0][1]), to_s(r.rows[0][2]), ""});
 }
 
 Result<std::vector<AuditRow>> Catalog::audit_rows(int64_t from_seq, int64_t limit) {
   LV_ASSIGN_OR_RETURN(auto r, q("SELECT seq, org, entry FROM audit WHERE seq >= ?1 ORDER BY seq LIMIT ?2", {from_seq, limit}));
   std::vector<AuditRow> out;
-  for (auto& row : r.rows) out.push_back(AuditRow{to_i64(row[0]), to_s(row[1]), to_s(row[2])});
+  for (auto& row : r.rows) out.push_back(AuditRow{to_i64(row[0]), to_s(row[1]), to_s(row[2]), ""});
   return out;
 }
 

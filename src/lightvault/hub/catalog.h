@@ -8,7 +8,9 @@
 // request (nested calls join the outer transaction). A file becomes part of a repository
 // only through `create_commit`, which checks that every referenced blob is registered for the
 // repository's owner (registered only after the blob store verified and committed it), so an
-// interrupted upload is never visible.
+// interrupted upload is never visible, and that the repository may use it: a file of one of
+// its commits, or uploaded to it by the committer (record_upload). Blobs are stored once per
+// owner, but a writer of one of the owner's repositories cannot name its way into the others.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -126,7 +128,11 @@ struct AuditRow {
   int64_t seq = 0;
   std::string org;   // owning organization of the resource, "" if none (for org-admin exports)
   std::string json;  // the entry, serialized by the audit log
+  std::string head;  // the signed chain head after this entry: stored as meta kAuditHeadMeta
 };
+
+// meta keys
+inline constexpr const char* kAuditHeadMeta = "audit_head";
 
 class Catalog {
  public:
@@ -156,7 +162,8 @@ class Catalog {
   Result<std::optional<Org>> find_org(const std::string& name);
   Result<std::vector<Org>> list_orgs();
   Status set_membership(int64_t org_id, int64_t user_id, OrgRole role);
-  Status remove_membership(int64_t org_id, int64_t user_id);  // also leaves the org's teams
+  // Also leaves the org's teams and loses the direct grants on the org's repositories.
+  Status remove_membership(int64_t org_id, int64_t user_id);
   Result<std::optional<OrgRole>> org_role(int64_t org_id, int64_t user_id);
   Result<std::vector<Membership>> list_memberships(int64_t org_id);
   Result<std::vector<Membership>> memberships_of(int64_t user_id);
@@ -179,13 +186,16 @@ class Catalog {
   Result<std::vector<Grant>> list_grants(int64_t repo_id);
 
   // revisions
-  // Creates a commit on `branch` whose files are `files` (the full tree). Fails if the branch
-  // moved since `expected_parent` (when given), or a file's blob is not registered for the
-  // repository's owner with the same size.
+  // Creates a commit by `author` on `branch` whose files are `files` (the full tree; paths are
+  // stored in NFC, see repo_path.h). Fails if the branch moved since `expected_parent` (when
+  // given), a path is unsafe or listed twice (also as NFC and NFD), or a file's blob is neither
+  // in a commit of this repository nor uploaded to it by `author` (one message for both, which
+  // says nothing of other repositories), or has another size.
   Result<Commit> create_commit(const Repo& repo, const std::string& branch, const std::optional<std::string>& expected_parent,
-                               const std::string& message, const std::string& author, std::vector<FileEntry> files,
+                               const std::string& message, const User& author, std::vector<FileEntry> files,
                                const std::string& card_json = "");
-  // A branch, a tag, "HEAD" (= main) or a full commit id.
+  // A full commit id of this repository, else a branch, a tag or "HEAD" (= main). Branch and
+  // tag names never look like commit ids (looks_like_commit_id), so a pinned id stays pinned.
   Result<std::optional<Commit>> resolve(int64_t repo_id, const std::string& revision);
   Status set_tag(int64_t repo_id, const std::string& tag, const std::string& commit_id);
   Status delete_tag(int64_t repo_id, const std::string& tag);
@@ -196,13 +206,18 @@ class Catalog {
   // Registers a verified blob for an owner; returns the existing ref (its uploaded_at refreshed)
   // when the owner already has it.
   Result<BlobRef> put_blob(const BlobRef& blob);
+  // Remembers that `user_id` uploaded the blob to the repository (it may then commit it there).
+  Status record_upload(int64_t repo_id, int64_t user_id, const std::string& sha256);
+  // Whether a commit of the repository has the blob, or `user_id` uploaded it there.
+  Result<bool> may_reference_blob(int64_t repo_id, int64_t user_id, const std::string& sha256);
   Result<std::optional<BlobRef>> find_blob(const std::string& owner, const std::string& sha256);
   Result<std::vector<BlobRef>> list_blobs();
   // Blobs last uploaded at or before `uploaded_until` (unix seconds) that no file of any
   // commit of their owner's repositories references: an interrupted push, a deleted repository.
   Result<std::vector<BlobRef>> unreferenced_blobs(int64_t uploaded_until);
-  // Deletes the blob's row if it is still unreferenced and last uploaded by `uploaded_until`;
-  // false when it is not (any more). The blob store's copy is the caller's to remove.
+  // Deletes the blob's row (and its upload records) if it is still unreferenced and last
+  // uploaded by `uploaded_until`; false when it is not (any more). The blob store's copy is the
+  // caller's to remove.
   Result<bool> delete_unreferenced_blob(const std::string& owner, const std::string& sha256, int64_t uploaded_until);
   // Inside a transaction only; held until it ends (see BlobLock).
   Status lock_blobs(BlobLock kind);
@@ -237,8 +252,7 @@ class Catalog {
 // Names of users, organizations, teams and repositories: 1-64 of [A-Za-z0-9._-], not starting
 // with '.' or '-', not "." or "..".
 bool valid_name(const std::string& name);
-// A repository file path: relative, '/'-separated, no empty, "." or ".." segment, no
-// backslash or control character, at most 1024 bytes.
-bool valid_repo_path(const std::string& path);
+// 40 hex digits (either case): the shape of a commit id, which branch and tag names may not have.
+bool looks_like_commit_id(const std::string& name);
 
 }  // namespace lv::hub

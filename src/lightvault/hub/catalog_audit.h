@@ -1,7 +1,8 @@
 #pragma once
 // The audit chain's storage in the catalog (table `audit`): implements the audit log's
 // AuditStore over SQLite or PostgreSQL. The primary key on seq makes a second writer's
-// append with the same seq fail, so replicas sharing a catalog never fork the chain.
+// append with the same seq fail, so replicas sharing a catalog never fork the chain. The
+// signed head is kept in the meta table (key "audit_head"), written with each entry.
 #include "lightvault/hub/audit_log.h"
 #include "lightvault/hub/catalog.h"
 
@@ -13,6 +14,8 @@ class CatalogAuditStore final : public AuditStore {
   Result<std::optional<AuditRecord>> last() override;
   Status append(const AuditRecord& record) override;
   Status scan(int64_t from_seq, const std::function<bool(const AuditRecord&)>& visit) override;
+  bool keeps_head() const override { return true; }
+  Result<std::optional<std::string>> head() override { return catalog_.get_meta(kAuditHeadMeta); }
 
  private:
   Catalog& catalog_;

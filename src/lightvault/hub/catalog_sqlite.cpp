@@ -1,7 +1,13 @@
 // SQLite driver for the catalog (the embedded default): DIR/catalog.db, WAL journal,
 // foreign keys on, busy timeout so that a second process (a CLI reading the audit chain while
 // the server runs) waits instead of failing.
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "lightvault/hub/sql.h"
 
@@ -76,6 +82,17 @@ class SqliteConnection final : public SqlConnection {
 }  // namespace
 
 Result<std::unique_ptr<SqlConnection>> open_sqlite(const std::string& path) {
+  // Only the owner may read the catalog (token hashes, the audit chain). SQLite gives its -wal
+  // and -shm files the database file's mode; files left by older versions are tightened here.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error(path, std::string("cannot open catalog: ") + std::strerror(errno));
+  ::close(fd);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::string file = path + suffix;
+    if (::chmod(file.c_str(), 0600) != 0 && errno != ENOENT) {
+      return make_error(file, std::string("chmod 600: ") + std::strerror(errno));
+    }
+  }
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                            nullptr);

@@ -5,8 +5,27 @@
 #include <map>
 
 #include "lightvault/hub/blob_gc.h"
+#include "lightvault/hub/repo_path.h"
 
 namespace lv::hub {
+
+namespace {
+
+// A commit's file names in its audit entry; for a commit too large to list within the audit
+// chain's detail limit, their count and the SHA-256 of the names joined by newlines.
+void audit_file_list(json& details, const std::string& key, const json& names) {
+  constexpr size_t kMaxListed = 64 * 1024;
+  std::string joined;
+  for (auto& n : names) joined += n.get<std::string>() + "\n";
+  if (joined.size() <= kMaxListed) {
+    details[key] = names;
+    return;
+  }
+  details[key + "_count"] = names.size();
+  details[key + "_sha256"] = crypto::sha256_hex(joined);
+}
+
+}  // namespace
 
 void HubServer::Impl::create_repo(Ctx& ctx) {
   if (!require_login(ctx, "repo.create", "repos")) return;
@@ -89,15 +108,20 @@ void HubServer::Impl::upload(Ctx& ctx, const httplib::ContentReader& reader, con
     audit_event(ctx, "blob.upload", resource, kAuditError, json{{"reason", info.error().message}}, org);
     return send_error(ctx.res, 400, info.error().message);
   }
+  // "deduplicated" only when this repository already had the bytes or this caller uploaded them
+  // here before: what other repositories of the owner hold must not show.
+  bool deduplicated = false;
   Status st = change(ctx, "blob.upload", resource, org, [&](json& d) -> Status {
-    LV_RETURN_IF_ERROR(register_upload(*catalog, *blobs, *info));
+    LV_ASSIGN_OR_RETURN(bool known_here, catalog->may_reference_blob(repo->id, ctx.who.user->id, info->sha256));
+    deduplicated = info->deduplicated && known_here;
+    LV_RETURN_IF_ERROR(register_upload(*catalog, *blobs, *info, repo->id, ctx.who.user->id));
     d["sha256"] = info->sha256;
     d["size"] = info->size;
-    d["deduplicated"] = info->deduplicated;
+    d["deduplicated"] = deduplicated;
     return Status::Ok();
   });
   if (!st.ok()) return send_error(ctx.res, 500, st.error().message);
-  send_json(ctx.res, 200, {{"sha256", info->sha256}, {"size", info->size}, {"deduplicated", info->deduplicated}});
+  send_json(ctx.res, 200, {{"sha256", info->sha256}, {"size", info->size}, {"deduplicated", deduplicated}});
 }
 
 void HubServer::Impl::commit(Ctx& ctx, const std::string& owner, const std::string& name, const std::string& branch) {
@@ -110,11 +134,16 @@ void HubServer::Impl::commit(Ctx& ctx, const std::string& owner, const std::stri
   std::optional<std::string> parent;
   if (body->contains("parent") && (*body)["parent"].is_string()) parent = (*body)["parent"].get<std::string>();
   bool replace = field(*body, "replace", false);
+  // The tree by NFC path, so that a name sent in NFD replaces its NFC twin instead of joining it.
   std::map<std::string, FileEntry> tree;
+  auto key_of = [](const std::string& path) {
+    auto nfc = normalize_repo_path(path);
+    return nfc.ok() ? *nfc : path;
+  };
   auto head = catalog->resolve(repo->id, branch);
   if (!head.ok()) return send_error(ctx.res, 500, head.error().message);
   if (!replace && head->has_value()) {
-    for (auto& f : (*head)->files) tree[f.path] = f;
+    for (auto& f : (*head)->files) tree[key_of(f.path)] = f;
   }
   json added = json::array(), deleted = json::array();
   for (auto& a : body->value("add", json::array())) {
@@ -122,16 +151,17 @@ void HubServer::Impl::commit(Ctx& ctx, const std::string& owner, const std::stri
         !a["sha256"].is_string() || !a["size"].is_number_unsigned()) {
       return deny(ctx, 400, "model.upload", resource, "each added file needs path, sha256 and size", "", org);
     }
-    FileEntry f{a["path"].get<std::string>(), a["sha256"].get<std::string>(), a["size"].get<uint64_t>()};
-    if (!valid_repo_path(f.path)) return deny(ctx, 400, "model.upload", resource, "invalid file path '" + f.path + "'", "", org);
+    auto path = normalize_repo_path(a["path"].get<std::string>());
+    if (!path.ok()) return deny(ctx, 400, "model.upload", resource, path.error().message, "", org);
+    FileEntry f{*path, a["sha256"].get<std::string>(), a["size"].get<uint64_t>()};
     added.push_back(f.path);
     tree[f.path] = f;
   }
   for (auto& d : body->value("delete", json::array())) {
-    if (!d.is_string() || !tree.count(d.get<std::string>())) {
+    if (!d.is_string() || !tree.count(key_of(d.get<std::string>()))) {
       return deny(ctx, 400, "model.upload", resource, "cannot delete a file that is not in " + branch, "", org);
     }
-    tree.erase(d.get<std::string>());
+    tree.erase(key_of(d.get<std::string>()));
     deleted.push_back(d);
   }
   std::vector<FileEntry> files;
@@ -139,8 +169,10 @@ void HubServer::Impl::commit(Ctx& ctx, const std::string& owner, const std::stri
   std::string message = str(*body, "message", "Upload files");
   Commit c;
   Status st = change(ctx, "model.upload", resource, org, [&](json& d) -> Status {
-    LV_ASSIGN_OR_RETURN(c, catalog->create_commit(*repo, branch, parent, message, ctx.who.name(), files));
-    d = json{{"commit", c.id}, {"branch", branch}, {"added", added}, {"deleted", deleted}, {"message", message}};
+    LV_ASSIGN_OR_RETURN(c, catalog->create_commit(*repo, branch, parent, message, *ctx.who.user, files));
+    d = json{{"commit", c.id}, {"branch", branch}, {"message", message}};
+    audit_file_list(d, "added", added);
+    audit_file_list(d, "deleted", deleted);
     return Status::Ok();
   });
   if (!st.ok()) return fail_change(ctx, "model.upload", resource, st.error(), org);
@@ -315,6 +347,9 @@ void HubServer::Impl::repo_routes() {
     const char* need = action == "model.finetune" ? "base_model" : "target";
     if (!details.contains(need) || !details[need].is_string() || details[need].get<std::string>().empty()) {
       return deny(ctx, 400, action, resource, action + " needs details." + need, "", repo_org(*repo));
+    }
+    if (Status fits = check_audit_details(details); !fits.ok()) {
+      return deny(ctx, 400, action, resource, fits.error().message, "", repo_org(*repo));
     }
     Status st = change(ctx, action, resource, repo_org(*repo), [&](json& d) -> Status {
       d = details;

@@ -11,6 +11,7 @@
 #include <regex>
 #include <string_view>
 
+#include "lightvault/hub/data_folder_keys.h"
 #include "lightvault/hub/http_server_impl.h"
 
 namespace lv::hub {
@@ -447,6 +448,8 @@ Status HubServer::Impl::bootstrap_admin() {
     if (!env_token.empty()) {
       LV_ASSIGN_OR_RETURN(auto existing, catalog->find_token_by_hash(crypto::sha256_hex(env_token)));
       if (!existing) {
+        // A new LIGHTVAULT_ADMIN_TOKEN replaces the one it held before.
+        LV_ASSIGN_OR_RETURN(auto revoked, revoke_tokens_named(*catalog, admin->id, "LIGHTVAULT_ADMIN_TOKEN"));
         LV_ASSIGN_OR_RETURN(auto issued, issue_token(*catalog, *admin, "LIGHTVAULT_ADMIN_TOKEN",
                                                      kScopeRead | kScopeWrite | kScopeAdmin, 0, env_token));
         AuditEntry t = base;
@@ -454,6 +457,7 @@ Status HubServer::Impl::bootstrap_admin() {
         t.resource = "admin";
         t.outcome = kAuditAllowed;
         t.details = json{{"token_id", issued.token.id}, {"scopes", "admin"}, {"source", "LIGHTVAULT_ADMIN_TOKEN"}};
+        if (!revoked.empty()) t.details["revoked"] = revoked;
         auto r = audit->append(t);
         if (!r.ok()) return r.error();
       } else if (existing->user_id != admin->id) {
@@ -596,13 +600,15 @@ Result<std::unique_ptr<HubServer>> HubServer::open(const ServerOptions& options)
   KeyringOptions kopt;
   kopt.data_dir = options.data_dir;
   kopt.key_file = options.master_key_file;
-  LV_ASSIGN_OR_RETURN(impl->keyring, MasterKeyring::open(kopt));
+  LV_ASSIGN_OR_RETURN(auto keys, open_data_folder_keys(*impl->catalog, kopt));
+  impl->keyring = keys.keyring;
   BlobStoreOptions bopt;
   bopt.data_dir = options.data_dir;
   bopt.segment_size = options.segment_size;
   bopt.fsync = options.fsync;
   LV_ASSIGN_OR_RETURN(impl->blobs, BlobStore::open(bopt, impl->keyring));
-  LV_ASSIGN_OR_RETURN(auto audit_key, load_audit_key(options.data_dir, true));
+  crypto::Key256 audit_key = keys.audit_key;
+  crypto::secure_zero(keys.audit_key.data(), keys.audit_key.size());
   impl->audit_store = std::make_shared<CatalogAuditStore>(*impl->catalog);
   impl->audit_key = audit_key;
   impl->audit = std::make_unique<AuditLog>(audit_key, impl->audit_store);

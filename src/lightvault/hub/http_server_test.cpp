@@ -92,7 +92,9 @@ class HubHttpTest : public ::testing::Test {
     auto r = get("/api/lv/audit/export", kAdminToken);
     EXPECT_TRUE(r && r->status == 200);
     std::istringstream in(r->body);
-    for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("{\"head\":", 0) != 0) out.push_back(json::parse(line));  // not the signed head
+    }
     return out;
   }
   int64_t count_rows(const std::string& table) {

@@ -7,13 +7,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <map>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <vector>
 
 #include "lightvault/hub/catalog.h"
+#include "lightvault/hub/repo_path.h"
 #include "lightvault/hub/crypto.h"
 
 namespace lv::hub {
@@ -167,7 +169,7 @@ Status HubClient::download_file(const std::string& repo, const std::string& rev,
   std::string part = dest + ".part";
   std::error_code ec;
   fs::create_directories(fs::path(dest).parent_path(), ec);
-  int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) return make_error(part, "cannot create");
   crypto::Sha256 h;
   uint64_t done = 0;
@@ -265,9 +267,9 @@ Result<PushResult> push_directory(HubClient& client, const std::string& dir, con
       continue;
     }
     if (!it->is_regular_file()) continue;
-    std::string rel = fs::relative(it->path(), dir).generic_string();
-    if (!valid_repo_path(rel)) return make_error(it->path().string(), "file name not allowed in a repository");
-    files.emplace_back(rel, it->path());
+    auto rel = normalize_repo_path(fs::relative(it->path(), dir).generic_string());
+    if (!rel.ok()) return make_error(it->path().string(), "file name not allowed in a repository: " + rel.error().message);
+    files.emplace_back(*rel, it->path());
   }
   std::sort(files.begin(), files.end());
   // Create the repository (private) if it does not exist yet.
@@ -312,16 +314,27 @@ Result<PullResult> pull_repository(HubClient& client, const std::string& repo, c
   LV_ASSIGN_OR_RETURN(auto info, client.get("/api/models/" + repo + "/revision/" + revision + "?blobs=true"));
   if (!info.contains("sha") || !info["sha"].is_string()) return make_error(repo, "repository has no commits");
   out.commit = info["sha"];
+  // Never trust a server's file names: every one is checked before anything is written, and
+  // written under its NFC form (two names that are one file in NFC are refused).
+  struct File {
+    std::string path, local, sha256;
+    uint64_t size = 0;
+  };
+  std::vector<File> files;
+  std::set<std::string> seen;
   for (auto& s : info.value("siblings", json::array())) {
-    std::string path = s.value("rfilename", "");
-    // Never trust a server's file names: no absolute paths, no '..'.
-    if (!valid_repo_path(path)) return make_error(repo, "server sent an unsafe file name '" + path + "'");
-    std::string sha = s.contains("lfs") ? s["lfs"].value("sha256", "") : "";
-    uint64_t size = s.value("size", uint64_t(0));
-    std::string dest = (fs::path(dir) / path).string();
-    LV_RETURN_IF_ERROR(client.download_file(repo, out.commit, path, dest, sha, size, progress));
+    std::string path = s.is_object() ? s.value("rfilename", "") : "";
+    auto local = normalize_repo_path(path);
+    if (!local.ok()) return make_error(repo, "server sent an unsafe file name: " + local.error().message);
+    if (!seen.insert(*local).second) return make_error(repo, "server sent the file name '" + *local + "' twice");
+    std::string sha = s.contains("lfs") && s["lfs"].is_object() ? s["lfs"].value("sha256", "") : "";
+    files.push_back(File{path, *local, sha, s.value("size", uint64_t(0))});
+  }
+  for (auto& f : files) {
+    std::string dest = (fs::path(dir) / f.local).string();
+    LV_RETURN_IF_ERROR(client.download_file(repo, out.commit, f.path, dest, f.sha256, f.size, progress));
     ++out.files;
-    out.bytes += size;
+    out.bytes += f.size;
   }
   return out;
 }

@@ -42,4 +42,15 @@ Result<Authenticated> authenticate_token(Catalog& catalog, const std::string& se
   return a;
 }
 
+Result<std::vector<std::string>> revoke_tokens_named(Catalog& catalog, int64_t user_id, const std::string& name) {
+  std::vector<std::string> revoked;
+  LV_ASSIGN_OR_RETURN(auto tokens, catalog.list_tokens(user_id));
+  for (const auto& t : tokens) {
+    if (t.name != name || t.revoked_at != 0) continue;
+    LV_RETURN_IF_ERROR(catalog.revoke_token(t.id));
+    revoked.push_back(t.id);
+  }
+  return revoked;
+}
+
 }  // namespace lv::hub

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lightvault/hub/catalog.h"
 
@@ -21,6 +22,9 @@ struct IssuedToken {
 // LIGHTVAULT_ADMIN_TOKEN), else it is random. ttl_seconds 0 = no expiry.
 Result<IssuedToken> issue_token(Catalog& catalog, const User& user, const std::string& name, unsigned scopes,
                                 int64_t ttl_seconds, const std::string& secret = "");
+
+// Revokes the user's live tokens called `name`; returns their ids.
+Result<std::vector<std::string>> revoke_tokens_named(Catalog& catalog, int64_t user_id, const std::string& name);
 
 enum class TokenCheck { kOk, kUnknown, kExpired, kRevoked };
 struct Authenticated {

@@ -366,4 +366,18 @@ struct GgufWriteOptions {
 // output.weight. Written atomically (see write_gguf).
 Status save_gguf(const Model& m, const std::string& path, const GgufWriteOptions& opt = {});
 
+struct GgufSlot;
+// The tensor of one slot (shape slot.rows x slot.cols), made on demand.
+using GgufSlotTensor = std::function<Result<Tensor>(const GgufSlot&)>;
+
+// Writes a model of shape `c` that never exists in memory as a whole: `tensor_of` is called
+// once per slot, in file order, as the writer reaches it, and its tensor is released before
+// the next call, so peak memory is about one tensor (and its converted copy). opt.weights
+// must not be Keep (the file's types are fixed before any tensor exists). The file is what
+// save_gguf writes for a Model holding the same tensors, with general.name "model" unless
+// opt.name says otherwise; a tensor of the wrong shape fails the write, which leaves no file.
+Status save_gguf_streamed(const ModelConfig& c, bool shared_classifier, const Tokenizer& tokenizer,
+                          const GgufSlotTensor& tensor_of, const std::string& path,
+                          const GgufWriteOptions& opt);
+
 }  // namespace lv

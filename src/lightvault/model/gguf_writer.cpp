@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <unordered_set>
 
 #include "lightvault/model/gguf.h"
@@ -195,13 +196,13 @@ Status write_gguf(const std::string& path, const GgufMetadata& metadata, const s
 
 namespace {
 
-// The ggml type a model tensor is written as.
-uint32_t target_type(const GgufSlot& slot, const Tensor& t, GgufWeights weights) {
-  bool q8_ok = !slot.vector && t.cols % kQ8BlockSize == 0;
+// The ggml type a model tensor of dtype `dtype` is written as (`dtype` matters only for Keep).
+uint32_t target_type(const GgufSlot& slot, DType dtype, GgufWeights weights) {
+  bool q8_ok = !slot.vector && slot.cols % kQ8BlockSize == 0;
   if (slot.vector || weights == GgufWeights::F32) return kGgmlF32;
   if (weights == GgufWeights::Q8_0) return q8_ok ? kGgmlQ8_0 : kGgmlF32;
   if (weights == GgufWeights::F16) return kGgmlF16;
-  switch (t.dtype) {  // Keep
+  switch (dtype) {  // Keep
     case DType::F16: return kGgmlF16;
     case DType::Q8_0: return kGgmlQ8_0;
     case DType::I8: return q8_ok ? kGgmlQ8_0 : kGgmlF32;
@@ -292,34 +293,71 @@ uint32_t file_type(const std::vector<GgufTensorSource>& tensors) {
 
 }  // namespace
 
-Status save_gguf(const Model& m, const std::string& path, const GgufWriteOptions& opt) {
-  LV_RETURN_IF_ERROR(m.validate());
+namespace {
+
+// The writer behind save_gguf and save_gguf_streamed: the types of every tensor are decided
+// from the slots and `dtype_of` before any data exists; `tensor_of` is asked for each
+// tensor's data only as the file reaches it, and what it returns is released right after.
+Status save_slots(const ModelConfig& c, bool shared_classifier, const Tokenizer& tokenizer,
+                  const std::function<DType(const GgufSlot&)>& dtype_of, const GgufSlotTensor& tensor_of,
+                  const std::string& path, const GgufWriteOptions& opt, const std::string& default_model_name) {
   if (opt.alignment == 0 || (opt.alignment & (opt.alignment - 1)) != 0 || opt.alignment > (1u << 30)) {
     return make_error(path, "alignment " + std::to_string(opt.alignment) + " is not a power of two up to 2^30");
   }
-  const ModelConfig& c = m.config;
   std::vector<GgufTensorSource> tensors;
-  for (const GgufSlot& slot : gguf_slots(c, m.shared_classifier)) {
-    const Tensor& t = gguf_slot_tensor(m, slot);
+  for (const GgufSlot& slot : gguf_slots(c, shared_classifier)) {
     GgufTensorSource src;
     src.name = slot.name;
-    src.type = target_type(slot, t, opt.weights);
-    src.dims = slot.vector ? std::vector<int64_t>{t.cols} : std::vector<int64_t>{t.cols, t.rows};
-    src.bytes = [&t, type = src.type]() -> Result<GgufBlob> { return convert(t, type); };
+    src.type = target_type(slot, dtype_of(slot), opt.weights);
+    src.dims = slot.vector ? std::vector<int64_t>{slot.cols} : std::vector<int64_t>{slot.cols, slot.rows};
+    src.bytes = [&tensor_of, slot, type = src.type]() -> Result<GgufBlob> {
+      LV_ASSIGN_OR_RETURN(Tensor t, tensor_of(slot));
+      return convert(t, type);
+    };
     tensors.push_back(std::move(src));
   }
 
   const std::string arch = c.uniform_heads() ? "llama" : "deci";
   GgufMetadata md;
   md.set("general.architecture", GgufValue::string(arch));
-  md.set("general.name", GgufValue::string(opt.name.empty() ? default_name(m) : opt.name));
+  md.set("general.name", GgufValue::string(opt.name.empty() ? default_model_name : opt.name));
   md.set("general.alignment", GgufValue::scalar(opt.alignment));
   uint32_t ftype = file_type(tensors);
   md.set("general.file_type", GgufValue::scalar(ftype));
   if (ftype == 7) md.set("general.quantization_version", GgufValue::scalar(uint32_t{2}));
   add_shape_metadata(md, c, arch);
-  if (!m.tokenizer.empty()) add_tokenizer_metadata(md, m.tokenizer);
+  if (!tokenizer.empty()) add_tokenizer_metadata(md, tokenizer);
   return write_gguf(path, md, tensors);
+}
+
+}  // namespace
+
+Status save_gguf(const Model& m, const std::string& path, const GgufWriteOptions& opt) {
+  LV_RETURN_IF_ERROR(m.validate());
+  return save_slots(
+      m.config, m.shared_classifier, m.tokenizer,
+      [&m](const GgufSlot& slot) { return gguf_slot_tensor(m, slot).dtype; },
+      [&m](const GgufSlot& slot) -> Result<Tensor> { return gguf_slot_tensor(m, slot); }, path, opt, default_name(m));
+}
+
+Status save_gguf_streamed(const ModelConfig& c, bool shared_classifier, const Tokenizer& tokenizer,
+                          const GgufSlotTensor& tensor_of, const std::string& path, const GgufWriteOptions& opt) {
+  if (opt.weights == GgufWeights::Keep) {
+    return make_error(path, "a streamed model needs an explicit weight type (f32, f16 or q8_0), not keep");
+  }
+  LV_RETURN_IF_ERROR(c.validate(path));
+  return save_slots(
+      c, shared_classifier, tokenizer, [](const GgufSlot&) { return DType::F32; },
+      [&](const GgufSlot& slot) -> Result<Tensor> {
+        LV_ASSIGN_OR_RETURN(Tensor t, tensor_of(slot));
+        if (t.rows != slot.rows || t.cols != slot.cols) {
+          return gguf_error(path, "tensor is " + std::to_string(t.rows) + "x" + std::to_string(t.cols) +
+                                      ", expected " + std::to_string(slot.rows) + "x" + std::to_string(slot.cols),
+                            slot.name);
+        }
+        return t;
+      },
+      path, opt, "model");
 }
 
 }  // namespace lv

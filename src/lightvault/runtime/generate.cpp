@@ -31,10 +31,13 @@ Result<GenerateStats> generate(Transformer& model, const std::vector<int>& promp
 
   const int bos = model.model().tokenizer.empty() ? 1 : model.model().tokenizer.bos_id();
   int token = prompt.back();
+  std::vector<int> tokens = prompt;
   // As in llama2.c, the token sampled from the last position's logits is printed too.
   for (int pos = static_cast<int>(prompt.size()); pos <= steps; ++pos) {
+    if (options.logits_processor) options.logits_processor(tokens, logits.data(), config.vocab_size);
     int next = sampler.sample(logits.data(), config.vocab_size);
     if (next == bos) break;
+    tokens.push_back(next);
     on_token(token, next);
     ++stats.generated_tokens;
     token = next;

@@ -17,6 +17,7 @@ struct GenerateOptions {
   float temperature = 1.0f;
   float top_p = 0.9f;
   uint64_t seed = 0;
+  LogitsProcessor logits_processor = nullptr;  // empty: the model's logits as they are
 };
 
 struct GenerateStats {

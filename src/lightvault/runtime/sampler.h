@@ -2,7 +2,9 @@
 // Picks the next token from logits: greedy when temperature is 0, otherwise nucleus (top-p)
 // sampling from softmax(logits / temperature), reproducible for a given seed.
 #include <cstdint>
+#include <functional>
 #include <random>
+#include <span>
 #include <vector>
 
 namespace lv {
@@ -20,5 +22,9 @@ class Sampler {
 };
 
 int argmax(const float* v, int n);
+
+// Changes the next token's logits (n values, in place) before the sampler chooses, given
+// every token so far (BOS, the prompt, what was generated): e.g. a watermark's bias.
+using LogitsProcessor = std::function<void(std::span<const int> tokens, float* logits, int n)>;
 
 }  // namespace lv

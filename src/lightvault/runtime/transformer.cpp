@@ -1,11 +1,11 @@
 #include "lightvault/runtime/transformer.h"
 
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 
 #include "lightvault/tensor/kernels.h"
+#include "lightvault/tensor/thread_pool.h"
 
 namespace lv {
 
@@ -87,22 +87,13 @@ void Transformer::attention(int layer, const Batch& batch, const std::vector<KvC
       for (int d = 0; d < hd; ++d) out[d] *= m;
     }
   };
-  // Small work stays on this thread without entering OpenMP (see matmul).
+  // Small work stays on this thread (see matmul).
   const int64_t work = int64_t{rows} * n_heads * (batch.pos.empty() ? 1 : batch.pos.back() + 1) * hd;
-  if (work <= 32768 || omp_in_parallel() || omp_get_max_threads() == 1) {
-    for (int i = 0; i < rows; ++i) {
-      for (int h = 0; h < n_heads; ++h) head(i, h, scores_);
-    }
-    return;
-  }
-#pragma omp parallel
-  {
-    std::vector<float> scores;
-#pragma omp for collapse(2) schedule(static)
-    for (int i = 0; i < rows; ++i) {
-      for (int h = 0; h < n_heads; ++h) head(i, h, scores);
-    }
-  }
+  const int64_t pairs = int64_t{rows} * n_heads;
+  parallel_for(pairs, work <= 32768 ? pairs : 1, [&](int64_t begin, int64_t end) {
+    thread_local std::vector<float> scores;
+    for (int64_t p = begin; p < end; ++p) head(static_cast<int>(p / n_heads), static_cast<int>(p % n_heads), scores);
+  });
 }
 
 void Transformer::run_layer(int layer, const Batch& batch, const std::vector<KvCache*>& caches, float* x) {

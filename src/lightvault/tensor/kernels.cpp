@@ -1,5 +1,5 @@
 // The public kernels: pick an instruction set once, quantize X when the weights are int8,
-// then split the weight rows over the OpenMP threads. The arithmetic itself lives in
+// then split the weight rows over the threads (thread_pool.h). The arithmetic itself lives in
 // kernels_scalar.cpp, kernels_avx2.cpp and kernels_avx512.cpp.
 //
 // This file is compiled for baseline x86-64, so it may run on any CPU: it only asks the CPU
@@ -7,7 +7,6 @@
 #include "lightvault/tensor/kernels.h"
 
 #include <cpuid.h>
-#include <omp.h>
 
 #include <atomic>
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "lightvault/tensor/kernels_internal.h"
+#include "lightvault/tensor/thread_pool.h"
 
 namespace lv {
 namespace kernels_detail {
@@ -98,11 +98,11 @@ std::atomic<int> g_isa{-1};
 
 const IsaKernels& active_kernels() { return kernels_detail::kernels_for(static_cast<int>(active_isa())); }
 
-// Below this many multiply-adds a call runs on the calling thread: waking the OpenMP team
+// Below this many multiply-adds a call runs on the calling thread: waking other threads
 // costs a few microseconds, more than the work itself.
 constexpr int64_t kMinParallelWork = 64 * 1024;
 
-// Weight rows per unit of OpenMP work: a multiple of every kernel's register tile (4) so
+// Weight rows per unit of parallel work: a multiple of every kernel's register tile (4) so
 // that only the last unit has a ragged edge.
 constexpr int64_t kRowsPerUnit = 16;
 
@@ -180,42 +180,35 @@ void run_matmul(const IsaKernels& k, const Tensor& W, const float* X, int64_t n,
     job.xbias = xbias = scratch.bias.data();
   }
 
-  // X is quantized once (tokens split over threads), then the weight rows are split. In one
-  // parallel region the implicit barrier of the first `omp for` publishes the quantized X to
-  // all threads before they read it. Below the threshold, inside another parallel region or
-  // with one thread, the loops run here without entering OpenMP: even a team of one costs
-  // microseconds per call, which a small model pays dozens of times per token.
+  // X is quantized once (tokens split over threads), then the weight rows are split; the
+  // first parallel_for returns only when all of X is quantized. Small work runs here without
+  // waking other threads: a wake-up costs microseconds, which a small model would pay dozens
+  // of times per token.
   const int64_t work = W.rows * W.cols * n;
-  const bool threaded = work >= kMinParallelWork && !omp_in_parallel() && omp_get_max_threads() > 1;
-  auto quantize_token = [&](int64_t t) {
-    if (quantize_q8 != nullptr) {
-      quantize_q8(X + t * W.cols, W.cols, xq + t * W.cols, xd + t * scales_per_row);
-    } else {
-      quantize_i8(X + t * W.cols, W.cols, xq + t * W.cols, xd + t, xbias + t);
+  auto quantize_tokens = [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      if (quantize_q8 != nullptr) {
+        quantize_q8(X + t * W.cols, W.cols, xq + t * W.cols, xd + t * scales_per_row);
+      } else {
+        quantize_i8(X + t * W.cols, W.cols, xq + t * W.cols, xd + t, xbias + t);
+      }
     }
   };
   // rows_fn takes one unit of rows at a time: its tiling keeps a unit's weights in cache.
   const int64_t units = (W.rows + kRowsPerUnit - 1) / kRowsPerUnit;
-  auto compute_unit = [&](int64_t u) {
-    const int64_t r0 = u * kRowsPerUnit;
-    rows_fn(job, r0, r0 + kRowsPerUnit < W.rows ? r0 + kRowsPerUnit : W.rows);
-  };
-  if (!threaded) {
-    if (quantized) {
-      for (int64_t t = 0; t < n; ++t) quantize_token(t);
+  auto compute_units = [&](int64_t begin, int64_t end) {
+    for (int64_t u = begin; u < end; ++u) {
+      const int64_t r0 = u * kRowsPerUnit;
+      rows_fn(job, r0, r0 + kRowsPerUnit < W.rows ? r0 + kRowsPerUnit : W.rows);
     }
-    for (int64_t u = 0; u < units; ++u) compute_unit(u);
+  };
+  if (work < kMinParallelWork) {
+    if (quantized) quantize_tokens(0, n);
+    compute_units(0, units);
     return;
   }
-#pragma omp parallel
-  {
-    if (quantized) {
-#pragma omp for schedule(static)
-      for (int64_t t = 0; t < n; ++t) quantize_token(t);
-    }
-#pragma omp for schedule(static)
-    for (int64_t u = 0; u < units; ++u) compute_unit(u);
-  }
+  if (quantized) parallel_for(n, 1, quantize_tokens);
+  parallel_for(units, 1, compute_units);
 }
 
 }  // namespace

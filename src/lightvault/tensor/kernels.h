@@ -20,7 +20,7 @@ Isa force_isa(Isa isa);
 // X is n rows of W.cols floats, Y is n rows of W.rows floats (row-major, no aliasing).
 // W may be F32, F16, Q8_0 or I8; Q8_0 and I8 quantize each row of X to int8 first (per block
 // of 32 for Q8_0, per row for I8) so that the inner products are int8 x int8 -> int32.
-// Uses all OpenMP threads; n == 1 is the decode (matrix-vector) case.
+// Uses parallel_threads() threads (thread_pool.h); n == 1 is the decode (matrix-vector) case.
 void matmul(const Tensor& W, const float* X, int64_t n, float* Y);
 
 // Dot product and y += a*x of length n, for attention.
