@@ -65,7 +65,7 @@ void exchange(const std::string& bytes) {
   char buf[16384];
   for (;;) {
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 20000) <= 0) std::abort();  // the server neither answered nor closed
+    if (::poll(&p, 1, 60000) <= 0) std::abort();  // the server neither answered nor closed in a minute
     if (::recv(fd, buf, sizeof buf, 0) <= 0) break;
   }
   ::close(fd);
