@@ -8,10 +8,15 @@
 
 namespace lv::hub {
 
+namespace {
+constexpr int64_t kMaxTokenLifetime = int64_t{100} * 366 * 24 * 3600;  // a century; keeps expiry far from overflow
+}  // namespace
+
 void HubServer::Impl::admin_routes() {
   http.Get("/api/lv/users", [this](const httplib::Request& req, httplib::Response& res) {
     Ctx ctx = begin(req, res);
     if (!authenticate(ctx) || !require_login(ctx, "user.list", "users")) return;
+    if (!site_admin(ctx)) return deny(ctx, 403, "user.list", "users", "only a site administrator can list users", "Forbidden");
     auto users = catalog->list_users();
     if (!users.ok()) return send_error(res, 500, users.error().message);
     json out = json::array();
@@ -26,7 +31,7 @@ void HubServer::Impl::admin_routes() {
     if (!body) return;
     std::string name = str(*body, "name");
     if (!site_admin(ctx)) return deny(ctx, 403, "user.create", name, "only a site administrator can create users", "Forbidden");
-    bool admin = body->value("site_admin", false);
+    bool admin = field(*body, "site_admin", false);
     Status st = change(ctx, "user.create", name, "", [&](json& d) -> Status {
       d = json{{"site_admin", admin}};
       auto u = catalog->create_user(name, admin);
@@ -39,10 +44,12 @@ void HubServer::Impl::admin_routes() {
   http.Get("/api/lv/orgs", [this](const httplib::Request& req, httplib::Response& res) {
     Ctx ctx = begin(req, res);
     if (!authenticate(ctx) || !require_login(ctx, "org.list", "orgs")) return;
+    // Only the organizations the caller may administer, with their members and teams.
     auto orgs = catalog->list_orgs();
     if (!orgs.ok()) return send_error(res, 500, orgs.error().message);
     json out = json::array();
     for (auto& o : *orgs) {
+      if (!org_admin(ctx, o)) continue;
       json members = json::array(), teams = json::array();
       if (auto ms = catalog->list_memberships(o.id); ms.ok())
         for (auto& m : *ms) members.push_back({{"user", m.user}, {"role", std::string(to_string(m.role))}});
@@ -189,12 +196,14 @@ void HubServer::Impl::admin_routes() {
     if (!authenticate(ctx) || !require_login(ctx, "token.create", "tokens")) return;
     auto body = parse_body(ctx, "token.create");
     if (!body) return;
-    std::string user = str(*body, "user", ctx.who.name());
-    std::string name = str(*body, "name", "token");
-    auto scopes = parse_scopes(str(*body, "scopes", "read"));
-    int64_t ttl = body->value("expires_in", int64_t(0));
+    std::string user = field(*body, "user", ctx.who.name());
+    std::string name = field(*body, "name", std::string("token"));
+    auto scopes = parse_scopes(field(*body, "scopes", std::string("read")));
+    int64_t ttl = field(*body, "expires_in", int64_t(0));
     if (!scopes || *scopes == 0) return deny(ctx, 400, "token.create", user, "scopes must be read, write or admin");
-    if (ttl < 0) return deny(ctx, 400, "token.create", user, "expires_in must be >= 0 seconds");
+    if (ttl < 0 || ttl > kMaxTokenLifetime) {
+      return deny(ctx, 400, "token.create", user, "expires_in must be a number of seconds from 0 to 100 years");
+    }
     if (user != ctx.who.name() && !site_admin(ctx)) {
       return deny(ctx, 403, "token.create", user, "only a site administrator can create tokens for other users", "Forbidden");
     }

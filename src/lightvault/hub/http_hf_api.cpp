@@ -1,12 +1,33 @@
 // The hub's Hugging Face-compatible read API: whoami, model listing and info, trees, downloads.
 #include "lightvault/hub/http_server_impl.h"
 
+#include <cctype>
+#include <cstring>
 #include <iostream>
 #include <set>
 
 #include "lightvault/hub/model_card.h"
 
 namespace lv::hub {
+
+// `attachment` with the file name quoted per RFC 6266: a plain-ASCII filename="..." in which
+// quotes, backslashes, control and non-ASCII bytes become '_', so a name cannot add parameters,
+// and the exact UTF-8 name as filename*=UTF-8''<percent-encoded> (RFC 5987).
+std::string content_disposition(const std::string& name) {
+  std::string fallback, encoded;
+  static const char* hex = "0123456789ABCDEF";
+  for (unsigned char c : name) {
+    fallback += (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '_' : static_cast<char>(c);
+    if (std::isalnum(c) || std::strchr("!#$&+-.^_`|~", c) != nullptr) {
+      encoded += static_cast<char>(c);
+    } else {
+      encoded += '%';
+      encoded += hex[c >> 4];
+      encoded += hex[c & 15];
+    }
+  }
+  return "attachment; filename=\"" + fallback + "\"; filename*=UTF-8''" + encoded;
+}
 
 namespace {
 
@@ -242,7 +263,7 @@ void HubServer::Impl::resolve(Ctx& ctx, const std::string& owner, const std::str
   res.set_header("Accept-Ranges", "bytes");
   res.set_header("Cache-Control", "private, max-age=0, must-revalidate");
   std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
-  res.set_header("Content-Disposition", "attachment; filename=\"" + base + "\"");
+  res.set_header("Content-Disposition", content_disposition(base));
 
   if (ctx.req.get_header_value("If-None-Match") == etag) {
     res.status = 304;

@@ -133,7 +133,7 @@ void HubServer::Impl::commit(Ctx& ctx, const std::string& owner, const std::stri
   if (!body) return;
   std::optional<std::string> parent;
   if (body->contains("parent") && (*body)["parent"].is_string()) parent = (*body)["parent"].get<std::string>();
-  bool replace = body->value("replace", false);
+  bool replace = field(*body, "replace", false);
   // The tree by NFC path, so that a name sent in NFD replaces its NFC twin instead of joining it.
   std::map<std::string, FileEntry> tree;
   auto key_of = [](const std::string& path) {

@@ -2,10 +2,14 @@
 // http_server.h for the routes, http_server_impl.h for where each group lives).
 #include "lightvault/hub/http_server.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <regex>
+#include <string_view>
 
 #include "lightvault/hub/data_folder_keys.h"
 #include "lightvault/hub/http_server_impl.h"
@@ -16,12 +20,68 @@ namespace {
 
 constexpr size_t kMaxHeaderBytes = 16 * 1024;   // all request headers together
 constexpr size_t kMaxHeaderValue = 8 * 1024;    // one header value
-constexpr size_t kMaxJsonBody = 4 * 1024 * 1024;
+constexpr size_t kMaxJsonBody = 4 * 1024 * 1024;  // every route with a body but uploads
+constexpr size_t kMaxJsonDepth = 64;               // nested arrays/objects in a request body
+constexpr auto kJsonBodyTime = std::chrono::seconds(30);  // to send a JSON body, in all
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
 }
+
+// True if arrays/objects in `text` nest deeper than `limit`: a linear scan that allocates
+// nothing, so that a deep document is refused before any recursive code sees it.
+bool nested_deeper_than(std::string_view text, size_t limit) {
+  size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
+// For the request log: control and non-ASCII bytes as \xNN, so a path cannot forge a line.
+std::string printable(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c >= 0x7f || c == '\\') {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+bool is_upload(const httplib::Request& req) {
+  static const std::regex upload_path(R"(/api/lv/models/[^/]+/[^/]+/upload)");
+  return req.method == "POST" && std::regex_match(req.path, upload_path);
+}
+
+// The token check's result for the request this thread is serving: the pre-routing handler
+// stores it, the route's handler takes it (httplib runs both on one thread, one request at a
+// time, and pre-routing runs first for every routed request).
+struct CheckedToken {
+  const httplib::Request* req = nullptr;
+  Principal who;
+};
+thread_local CheckedToken t_checked;
 
 }  // namespace
 
@@ -46,9 +106,13 @@ Ctx HubServer::Impl::begin(const httplib::Request& req, httplib::Response& res) 
   return ctx;
 }
 
+// Responses echo request paths and parameters, which may be any bytes: invalid UTF-8 is
+// replaced, not thrown (an exception in the error handler would end the process).
+std::string HubServer::Impl::dump(const json& body) { return body.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 void HubServer::Impl::send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(dump(body), "application/json");
 }
 
 void HubServer::Impl::send_error(httplib::Response& res, int status, const std::string& message,
@@ -56,7 +120,7 @@ void HubServer::Impl::send_error(httplib::Response& res, int status, const std::
   res.status = status;
   if (!code.empty()) res.set_header("X-Error-Code", code);
   if (!code.empty()) res.set_header("X-Error-Message", message);
-  res.set_content(json{{"error", message}}.dump(), "application/json");
+  res.set_content(dump(json{{"error", message}}), "application/json");
 }
 
 AuditEntry HubServer::Impl::entry(Ctx& ctx, const std::string& action, const std::string& resource, const char* outcome,
@@ -120,14 +184,49 @@ Status HubServer::Impl::change(Ctx& ctx, const std::string& action, const std::s
   return st;
 }
 
+bool AuditBudget::admit(int64_t now_seconds, uint64_t& suppressed) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (now_seconds != second_) {
+    second_ = now_seconds;
+    used_ = 0;
+  }
+  if (used_ >= per_second_) {
+    ++dropped_;
+    return false;
+  }
+  ++used_;
+  suppressed = dropped_;
+  dropped_ = 0;
+  return true;
+}
+
+void HubServer::Impl::deny_budgeted(Ctx& ctx, int status, const std::string& action, const std::string& resource,
+                                    const std::string& message, const std::string& code) {
+  uint64_t suppressed = 0;
+  if (unauthenticated_audits.admit(static_cast<int64_t>(std::time(nullptr)), suppressed)) {
+    json details{{"reason", message}, {"status", status}};
+    if (suppressed > 0) details["suppressed"] = suppressed;
+    audit_event(ctx, action, resource, kAuditDenied, std::move(details));
+  }
+  send_error(ctx.res, status, message, code);
+}
+
 bool HubServer::Impl::authenticate(Ctx& ctx) {
+  if (t_checked.req == &ctx.req) {
+    ctx.who = t_checked.who;
+    return true;
+  }
+  return check_token(ctx);
+}
+
+bool HubServer::Impl::check_token(Ctx& ctx) {
   std::string auth = ctx.req.get_header_value("Authorization");
   if (auth.empty()) return true;
   std::string secret;
   if (lower(auth.substr(0, 7)) == "bearer ") secret = auth.substr(7);
   while (!secret.empty() && secret.back() == ' ') secret.pop_back();
   if (secret.empty()) {
-    deny(ctx, 401, "auth.token", ctx.req.path, "malformed Authorization header (expected: Bearer TOKEN)",
+    deny_budgeted(ctx, 401, "auth.token", ctx.req.path, "malformed Authorization header (expected: Bearer TOKEN)",
          "Unauthorized");
     return false;
   }
@@ -141,7 +240,7 @@ bool HubServer::Impl::authenticate(Ctx& ctx) {
                       : a->check == TokenCheck::kRevoked ? "token revoked"
                                                          : "invalid token";
     if (a->token) ctx.who.token = a->token;  // audit which token was tried (never the secret)
-    deny(ctx, 401, "auth.token", ctx.req.path, why, "Unauthorized");
+    deny_budgeted(ctx, 401, "auth.token", ctx.req.path, why, "Unauthorized");
     ctx.who = {};
     return false;
   }
@@ -216,9 +315,66 @@ std::optional<Repo> HubServer::Impl::open_repo(Ctx& ctx, const std::string& owne
   return std::nullopt;
 }
 
+bool HubServer::Impl::refuse_body(Ctx& ctx) {
+  const httplib::Request& req = ctx.req;
+  auto refuse = [&](int status, const std::string& message, const std::string& code = "") {
+    ctx.res.set_header("Connection", "close");  // the body stays unread
+    deny_budgeted(ctx, status, "http.request", req.path, message, code);
+    return true;
+  };
+  std::string encoding = lower(req.get_header_value("Content-Encoding"));
+  if (!encoding.empty() && encoding != "identity") {
+    return refuse(415, "compressed request bodies are not accepted (Content-Encoding: " + printable(encoding) + ")");
+  }
+  if (req.get_header_value_count("Content-Length") > 1 || req.get_header_value_count("Transfer-Encoding") > 1) {
+    return refuse(400, "more than one Content-Length or Transfer-Encoding header");
+  }
+  const bool chunked = req.has_header("Transfer-Encoding");
+  if (chunked && lower(req.get_header_value("Transfer-Encoding")) != "chunked") {
+    return refuse(501, "Transfer-Encoding other than chunked is not supported");
+  }
+  if (chunked && req.has_header("Content-Length")) return refuse(400, "both Content-Length and Transfer-Encoding");
+  uint64_t length = 0;
+  if (req.has_header("Content-Length")) {
+    const std::string& v = req.get_header_value("Content-Length");
+    if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
+      return refuse(400, "Content-Length must be a number of bytes");
+    }
+    length = std::stoull(v);
+  }
+  const bool takes_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" || req.method == "DELETE";
+  if (!takes_body) {
+    // httplib reads no body here: body bytes would be parsed as the next request.
+    return chunked || length > 0 ? refuse(400, "a " + req.method + " request has no body") : false;
+  }
+  if (!chunked && length == 0) {
+    // No length and not chunked means no body (RFC 9112 6.3); httplib would read to the end of
+    // the connection.
+    if (!req.has_header("Content-Length")) const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+    return false;
+  }
+  if (!ctx.who.authenticated()) {
+    return refuse(401, "authentication required before a request body (Authorization: Bearer TOKEN)", "Unauthorized");
+  }
+  if (!is_upload(req)) {
+    if (chunked) return refuse(411, "a JSON request body needs Content-Length (only uploads may be chunked)");
+    if (length > kMaxJsonBody) {
+      return refuse(413, "request body too large: " + std::to_string(length) + " bytes (at most " +
+                             std::to_string(kMaxJsonBody) + ")");
+    }
+    limit_body_time(kJsonBodyTime);
+  }
+  return false;
+}
+
 std::optional<json> HubServer::Impl::parse_body(Ctx& ctx, const std::string& action) {
   if (ctx.req.body.size() > kMaxJsonBody) {
     deny(ctx, 413, action, ctx.req.path, "request body too large");
+    return std::nullopt;
+  }
+  if (nested_deeper_than(ctx.req.body, kMaxJsonDepth)) {
+    deny(ctx, 400, action, ctx.req.path,
+         "request body nests arrays/objects deeper than " + std::to_string(kMaxJsonDepth) + " levels");
     return std::nullopt;
   }
   json body = json::parse(ctx.req.body.empty() ? std::string("{}") : ctx.req.body, nullptr, false);
@@ -320,24 +476,26 @@ void HubServer::Impl::install_routes() {
   // before any handler runs (audited); httplib's own Range handling switched off (we answer
   // Range in the download handler, with 416 past the end).
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    t_checked = {};
     Ctx ctx = begin(req, res);
     const_cast<httplib::Request&>(req).ranges.clear();
     size_t total = 0;
     for (auto& [k, v] : req.headers) {
       total += k.size() + v.size() + 4;
       if (v.size() > kMaxHeaderValue) {
-        deny(ctx, 431, "http.request", req.path, "request header " + k + " too large");
+        deny_budgeted(ctx, 431, "http.request", req.path, "request header " + k + " too large");
         return httplib::Server::HandlerResponse::Handled;
       }
     }
     if (total > kMaxHeaderBytes) {
-      deny(ctx, 431, "http.request", req.path, "request headers too large");
+      deny_budgeted(ctx, 431, "http.request", req.path, "request headers too large");
       return httplib::Server::HandlerResponse::Handled;
     }
     std::string raw_path = lower(req.target.substr(0, req.target.find('?')));
     if (raw_path.find("%2f") != std::string::npos || raw_path.find("%5c") != std::string::npos ||
         raw_path.find("%00") != std::string::npos) {
-      deny(ctx, 400, "http.request", req.target, "encoded slash, backslash or NUL in the request path", "BadPath");
+      deny_budgeted(ctx, 400, "http.request", req.target, "encoded slash, backslash or NUL in the request path",
+                    "BadPath");
       return httplib::Server::HandlerResponse::Handled;
     }
     const std::string& p = req.path;
@@ -350,9 +508,17 @@ void HubServer::Impl::install_routes() {
       start = end + 1;
     }
     if (bad) {
-      deny(ctx, 400, "http.request", req.target, "path traversal ('.' or '..' segment) in the request path", "BadPath");
+      deny_budgeted(ctx, 400, "http.request", req.target, "path traversal ('.' or '..' segment) in the request path",
+                    "BadPath");
       return httplib::Server::HandlerResponse::Handled;
     }
+    // Who is asking, and whether their body may be read, before httplib reads any of it.
+    if (!check_token(ctx)) {
+      ctx.res.set_header("Connection", "close");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (refuse_body(ctx)) return httplib::Server::HandlerResponse::Handled;
+    t_checked = {&req, ctx.who};
     return httplib::Server::HandlerResponse::Unhandled;
   });
 
@@ -370,9 +536,13 @@ void HubServer::Impl::install_routes() {
       res.set_header("Connection", "close");  // the rest of that line is still unread
     }
     {
+      uint64_t suppressed = 0;
       Ctx ctx = begin(req, res);
-      audit_event(ctx, "http.request", req.path.empty() ? req.target : req.path, kAuditDenied,
-                  json{{"status", res.status}, {"reason", "rejected by the HTTP layer"}});
+      if (unauthenticated_audits.admit(static_cast<int64_t>(std::time(nullptr)), suppressed)) {
+        json details{{"status", res.status}, {"reason", "rejected by the HTTP layer"}};
+        if (suppressed > 0) details["suppressed"] = suppressed;
+        audit_event(ctx, "http.request", req.path.empty() ? req.target : req.path, kAuditDenied, std::move(details));
+      }
     }
     std::string msg = res.status == 404 ? "no such endpoint: " + req.method + " " + req.path
                       : res.status == 431 ? "request header line too large"
@@ -382,14 +552,19 @@ void HubServer::Impl::install_routes() {
                       : res.status == 416 ? "invalid Range header"
                                           : "request failed";
     if (res.status == 404 && !res.has_header("X-Error-Code")) res.set_header("X-Error-Code", "EndpointNotFound");
-    res.set_content(json{{"error", msg}}.dump(), "application/json");
+    res.set_content(dump(json{{"error", msg}}), "application/json");
     return httplib::Server::HandlerResponse::Handled;
   }));
 
+  // A request body of the wrong shape is the client's error (400), anything else ours (500).
   http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "internal error";
     try {
       if (ep) std::rethrow_exception(ep);
+    } catch (const BadField& e) {
+      return send_error(res, 400, e.what());
+    } catch (const json::type_error&) {
+      return send_error(res, 400, "request body: a field has the wrong type");
     } catch (const std::exception& e) {
       what = std::string("internal error: ") + e.what();
     } catch (...) {
@@ -399,10 +574,11 @@ void HubServer::Impl::install_routes() {
 
   if (!opt.quiet) {
     http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-      std::cerr << req.remote_addr << " " << req.method << " " << req.path << " " << res.status << " "
-                << res.get_header_value("X-Request-Id") << "\n";
+      std::cerr << req.remote_addr << " " << printable(req.method) << " " << printable(req.path) << " " << res.status
+                << " " << printable(res.get_header_value("X-Request-Id")) << "\n";
     });
   }
+  http.set_default_headers({{"X-Content-Type-Options", "nosniff"}});
 
   hf_routes();
   repo_routes();
@@ -438,11 +614,17 @@ Result<std::unique_ptr<HubServer>> HubServer::open(const ServerOptions& options)
   impl->audit = std::make_unique<AuditLog>(audit_key, impl->audit_store);
   crypto::secure_zero(audit_key.data(), audit_key.size());
   LV_RETURN_IF_ERROR(impl->bootstrap_admin());
-  int threads = std::max(4, options.threads);
-  impl->http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  impl->http.set_keep_alive_max_count(1000);
-  impl->http.set_read_timeout(60);
-  impl->http.set_write_timeout(60);
+  ConnectionLimits limits;
+  limits.workers = static_cast<size_t>(std::max(4, options.threads));
+  limits.head_deadline_ms = std::max(100, options.head_deadline_ms);
+  // Leave file descriptors for the catalog, the blob store and the listening socket.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+    limits.max_connections = std::min<size_t>(limits.max_connections, files.rlim_cur * 3 / 4);
+  }
+  impl->http.set_limits(limits);
+  impl->http.set_keep_alive_max_count(limits.keep_alive_max_requests);  // what the Keep-Alive header says
+  impl->http.set_keep_alive_timeout(std::max(1, limits.head_deadline_ms / 1000));
   impl->install_routes();
   return std::unique_ptr<HubServer>(new HubServer(std::move(impl)));
 }
@@ -468,9 +650,11 @@ Result<int> HubServer::bind() {
   if (port == 0) {
     int p = impl_->http.bind_to_any_port(host);
     if (p <= 0) return make_error("--listen " + listen, "cannot bind");
+    impl_->http.widen_listen_backlog();
     return p;
   }
   if (!impl_->http.bind_to_port(host, port)) return make_error("--listen " + listen, "cannot bind (address in use?)");
+  impl_->http.widen_listen_backlog();
   return port;
 }
 

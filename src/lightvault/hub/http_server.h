@@ -28,7 +28,13 @@
 //     POST   /api/lv/admin/gc                                {"grace_seconds"?, "dry_run"?}
 //     GET    /api/lv/audit/export      POST /api/lv/audit/verify
 // Errors are JSON {"error": "..."} (+ X-Error-Code for HF clients); every response carries
-// X-Request-Id; every state change, download and denied request is appended to the audit chain.
+// X-Request-Id and X-Content-Type-Options: nosniff; every state change, download and denied
+// request is appended to the audit chain (denials of callers without a valid token: at most 20
+// entries a second, the rest counted in the next entry's "suppressed").
+// Request limits: the token is checked, and callers without one refused, before a body is read;
+// JSON bodies need Content-Length, at most 4 MiB, sent within 30 s, nested at most 64 deep;
+// uploads may be chunked and stream to the blob store; compressed request bodies are refused
+// (415); a connection has head_deadline_ms to send each request head.
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,7 +52,9 @@ struct ServerOptions {
   std::string catalog_url;                // "" = SQLite in data_dir; postgresql://...
   std::string master_key_file;            // optional; else env LIGHTVAULT_MASTER_KEY / DIR/keys
   std::string admin_token;                // optional; default env LIGHTVAULT_ADMIN_TOKEN
-  int threads = 96;                       // worker threads (one per keep-alive connection)
+  int threads = 96;                       // worker threads (requests served at once; waiting
+                                          // connections hold none, see http_connections.h)
+  int head_deadline_ms = 10000;           // a connection's time to send a whole request head
   uint32_t segment_size = 1 << 20;        // blob store segment size for new blobs
   bool fsync = true;
   bool quiet = false;                     // no request log on stderr

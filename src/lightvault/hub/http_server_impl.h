@@ -10,6 +10,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <stdexcept>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -17,6 +19,7 @@
 #include <thread>
 
 #include "lightvault/hub/catalog_audit.h"
+#include "lightvault/hub/http_connections.h"
 #include "lightvault/hub/http_server.h"
 #include "lightvault/hub/permissions.h"
 #include "lightvault/hub/crypto.h"
@@ -25,6 +28,9 @@
 namespace lv::hub {
 
 using json = nlohmann::json;
+
+// The Content-Disposition of a download named `name` (RFC 6266, with RFC 5987 filename*).
+std::string content_disposition(const std::string& name);
 
 // "2026-01-31T12:00:00.000Z", as the Hugging Face Hub writes times.
 std::string iso_time(int64_t unix_seconds);
@@ -36,6 +42,30 @@ struct Principal {
   unsigned scopes = 0;
   bool authenticated() const { return user.has_value(); }
   std::string name() const { return user ? user->name : ""; }
+};
+
+// A request body field of the wrong type. Thrown by HubServer::Impl::field, answered 400 with
+// its message by the server's exception handler.
+struct BadField : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Requests with a bad token are audited, but at most `per_second` of them get an entry (and an
+// fsynced transaction) each second; the ones over that budget are counted, and the count goes
+// into the next entry written, so the trail still says how many there were.
+class AuditBudget {
+ public:
+  explicit AuditBudget(int per_second) : per_second_(per_second) {}
+  // True if this event gets an entry; `suppressed` is then the number of events dropped since
+  // the last entry. Thread-safe.
+  bool admit(int64_t now_seconds, uint64_t& suppressed);
+
+ private:
+  const int per_second_;
+  std::mutex mu_;
+  int64_t second_ = 0;
+  int used_ = 0;
+  uint64_t dropped_ = 0;
 };
 
 // One request as the handlers see it.
@@ -56,13 +86,16 @@ struct HubServer::Impl {
   std::unique_ptr<AuditLog> audit;
   crypto::Key256 audit_key{};
   std::string bootstrap_token;
-  httplib::Server http;
+  GatedHttpServer http;
+  // Denials of callers without a valid token (bad tokens, refused requests) share this budget.
+  AuditBudget unauthenticated_audits{20};
   std::thread thread;
   std::atomic<uint64_t> request_counter{0};
   std::string instance = crypto::random_hex(4);
 
   // ---- plumbing (http_server.cpp)
   Ctx begin(const httplib::Request& req, httplib::Response& res);  // assigns the request id
+  static std::string dump(const json& body);  // invalid UTF-8 replaced, never thrown
   static void send_json(httplib::Response& res, int status, const json& body);
   static void send_error(httplib::Response& res, int status, const std::string& message, const std::string& code = "");
   AuditEntry entry(Ctx& ctx, const std::string& action, const std::string& resource, const char* outcome,
@@ -76,6 +109,10 @@ struct HubServer::Impl {
   // Appends an entry; a failure to append is logged on stderr, not answered.
   void audit_event(Ctx& ctx, const std::string& action, const std::string& resource, const char* outcome,
                    json details = json::object(), const std::string& org = "");
+  // deny() for callers without a valid token: their audit entries come from a budget
+  // (unauthenticated_audits), so flooding costs a bounded number of audit transactions.
+  void deny_budgeted(Ctx& ctx, int status, const std::string& action, const std::string& resource,
+                     const std::string& message, const std::string& code = "");
   // Refuses a request: audited as denied, answered with a JSON error.
   void deny(Ctx& ctx, int status, const std::string& action, const std::string& resource, const std::string& message,
             const std::string& code = "", const std::string& org = "");
@@ -88,7 +125,13 @@ struct HubServer::Impl {
                    const std::string& org = "");
 
   // Bearer token -> principal. No header: anonymous (true). A bad token: 401, audited (false).
+  // The pre-routing handler checks the token of every request before its body is read; a
+  // handler's call then takes that result instead of checking again.
   bool authenticate(Ctx& ctx);
+  bool check_token(Ctx& ctx);
+  // Before routing: refuses a request whose body must not be read (compressed, oversized,
+  // without a length on a JSON route, from an anonymous caller, ...). True if it answered.
+  bool refuse_body(Ctx& ctx);
   // False, after answering 401, for an anonymous caller.
   bool require_login(Ctx& ctx, const std::string& action, const std::string& resource);
   Result<PrincipalFacts> facts_for(const Principal& who, const Repo& repo);
@@ -102,10 +145,15 @@ struct HubServer::Impl {
   bool org_admin(Ctx& ctx, const Org& org, bool need_owner = false);
   static std::string repo_org(const Repo& r) { return r.owner_kind == OwnerKind::kOrg ? r.owner : ""; }
 
-  // The request's JSON object body; nullopt after answering 413 or 400.
+  // The request's JSON object body; nullopt after answering 413 or 400 (not JSON, not an
+  // object, or nested deeper than kMaxJsonDepth).
   std::optional<json> parse_body(Ctx& ctx, const std::string& action);
   // j[key] if it is a string, else `def`.
   static std::string str(const json& j, const char* key, const std::string& def = "");
+  // j[key] as T (bool, int64_t, uint64_t, std::string, json for an array/object), `def` when
+  // absent or null; throws BadField naming the field when it has another type.
+  template <class T>
+  static T field(const json& j, const char* key, T def);
 
   // ---- setup (http_server.cpp)
   // Creates the user `admin` on the first start, with a token printed once or the one in
@@ -132,5 +180,29 @@ struct HubServer::Impl {
   // ---- identities, tokens, keys, garbage collection, audit (http_admin_routes.cpp)
   void admin_routes();
 };
+
+template <class T>
+T HubServer::Impl::field(const json& j, const char* key, T def) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return def;
+  const char* want = nullptr;
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!it->is_boolean()) want = "true or false";
+  } else if constexpr (std::is_same_v<T, int64_t>) {
+    if (!it->is_number_integer() || (it->is_number_unsigned() && it->template get<uint64_t>() > INT64_MAX)) {
+      want = "an integer";
+    }
+  } else if constexpr (std::is_same_v<T, uint64_t>) {
+    if (!it->is_number_unsigned()) want = "a non-negative integer";
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (!it->is_string()) want = "a string";
+  } else {
+    static_assert(std::is_same_v<T, json>);
+    if (def.is_array() && !it->is_array()) want = "an array";
+    if (def.is_object() && !it->is_object()) want = "an object";
+  }
+  if (want) throw BadField(std::string("request body: field '") + key + "' must be " + want);
+  return it->template get<T>();
+}
 
 }  // namespace lv::hub

@@ -6,11 +6,19 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "lightvault/hub/crypto.h"
+#include "lightvault/hub/http_server_impl.h"
 #include "lightvault/hub/http_server_testutil.h"
 #include "lightvault/hub/test_postgres.h"
 
@@ -98,6 +106,55 @@ class HubHttpTest : public ::testing::Test {
   std::unique_ptr<HubServer> server_;
   int port_ = 0;
 };
+
+// A raw TCP connection to a test server, for requests httplib's client would not send.
+class RawConn {
+ public:
+  explicit RawConn(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  ~RawConn() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  bool send(const std::string& bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+  }
+  // What arrives until the server closes the connection or `timeout_ms` passes; `closed` says
+  // which.
+  std::string read_until_close(int timeout_ms, bool* closed = nullptr) {
+    std::string out;
+    auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+      int left = static_cast<int>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now()).count());
+      pollfd p{fd_, POLLIN, 0};
+      if (left <= 0 || ::poll(&p, 1, left) <= 0) break;
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        if (closed) *closed = true;
+        return out;
+      }
+      out.append(buf, static_cast<size_t>(n));
+    }
+    if (closed) *closed = false;
+    return out;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+// The status code of a raw HTTP response ("HTTP/1.1 401 ..."), 0 if there is none.
+int status_of(const std::string& response) {
+  if (response.rfind("HTTP/1.", 0) != 0 || response.size() < 12) return 0;
+  return std::atoi(response.c_str() + 9);
+}
 
 std::string random_bytes(size_t n, unsigned seed) {
   std::mt19937 rng(seed);
@@ -455,6 +512,273 @@ TEST(HubHttpPostgres, RoundTripPermissionsAndAuditOnPostgresCatalog) {
   EXPECT_EQ(json::parse(v->body)["ok"], true) << v->body;
   EXPECT_GT(json::parse(v->body)["entries"].get<int>(), 8);
   (*server)->stop();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace lv::hub
+
+namespace lv::hub {
+namespace {
+
+// ---- The hostile-client suite (issue 8, HTTP side): each test replays one finding.
+
+// Finding 1: a 100,000-deep JSON body crashed the server before anything checked the caller.
+TEST_F(HubHttpTest, HostileDeepJsonIsRefusedBeforeAnythingRecursesIntoIt) {
+  std::string alice = user("alice");
+  ASSERT_EQ(post("/api/repos/create", alice, {{"name", "m"}})->status, 200);
+  auto deep = [](size_t levels) {
+    return R"({"action":"model.deploy","details":{"target":"x","n":)" + std::string(levels, '[') +
+           std::string(levels, ']') + "}}";
+  };
+  auto anonymous = client().Post("/api/lv/models/alice/m/events", deep(100000), "application/json");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401) << anonymous->body;
+  auto signed_in = client().Post("/api/lv/models/alice/m/events", auth(alice), deep(100000), "application/json");
+  ASSERT_TRUE(signed_in);
+  EXPECT_EQ(signed_in->status, 400);
+  EXPECT_NE(signed_in->body.find("deeper than 64"), std::string::npos) << signed_in->body;
+  auto fine = client().Post("/api/lv/models/alice/m/events", auth(alice), deep(60), "application/json");
+  EXPECT_EQ(fine->status, 200) << fine->body;
+  // brackets inside strings do not count
+  json text = {{"action", "model.deploy"}, {"details", {{"target", std::string(1000, '[')}}}};
+  EXPECT_EQ(post("/api/lv/models/alice/m/events", alice, text)->status, 200);
+  EXPECT_EQ(get("/api/whoami-v2", alice)->status, 200);
+}
+
+// Finding 4: bodies were read (and decompressed) before authentication or any size check.
+TEST_F(HubHttpTest, HostileBodiesAreNotReadBeforeTheCallerAndSizeAreKnown) {
+  std::string alice = user("alice");
+  ASSERT_EQ(post("/api/repos/create", alice, {{"name", "m"}})->status, 200);
+  struct Case {
+    std::string what, head;
+    int status;
+  };
+  const std::string events = "POST /api/lv/models/alice/m/events HTTP/1.1\r\nHost: x\r\n";
+  const std::string as_alice = "Authorization: Bearer " + alice + "\r\n";
+  std::vector<Case> cases = {
+      {"300 MB anonymous body", events + "Content-Length: 300000000\r\n\r\n", 401},
+      {"300 MB body with a bad token", events + "Authorization: Bearer lvt_nope\r\nContent-Length: 300000000\r\n\r\n", 401},
+      {"endless anonymous chunked body", events + "Transfer-Encoding: chunked\r\n\r\n", 401},
+      {"gzip body", events + as_alice + "Content-Encoding: gzip\r\nContent-Length: 2200000\r\n\r\n", 415},
+      {"chunked JSON body", events + as_alice + "Transfer-Encoding: chunked\r\n\r\n", 411},
+      {"5 MiB JSON body", events + as_alice + "Content-Length: 5242880\r\n\r\n", 413},
+      {"two lengths", events + as_alice + "Content-Length: 2\r\nContent-Length: 3\r\n\r\n", 400},
+      {"length of text", events + as_alice + "Content-Length: 1e9\r\n\r\n", 400},
+      {"GET with a body", "GET /api/whoami-v2 HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n", 400},
+      {"upload with a 300 MB anonymous body", "POST /api/lv/models/alice/m/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 300000000\r\n\r\n", 401},
+  };
+  for (auto& c : cases) {
+    RawConn conn(port_);
+    ASSERT_TRUE(conn.connected());
+    ASSERT_TRUE(conn.send(c.head));
+    bool closed = false;
+    std::string response = conn.read_until_close(3000, &closed);  // the body is never sent
+    EXPECT_EQ(status_of(response), c.status) << c.what << ": " << response;
+    EXPECT_TRUE(closed) << c.what << ": the connection stays open with its body unread";
+  }
+  // A POST without Content-Length has no body (it used to be read to the end of the connection).
+  RawConn gc(port_);
+  ASSERT_TRUE(gc.send("POST /api/lv/admin/gc HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kAdminToken +
+                      "\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(status_of(gc.read_until_close(3000)), 200);
+  // A chunked upload still streams.
+  RawConn up(port_);
+  std::string blob = "streamed in chunks";
+  ASSERT_TRUE(up.send("POST /api/lv/models/alice/m/upload HTTP/1.1\r\nHost: x\r\n" + as_alice +
+                      "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + "8\r\n" + blob.substr(0, 8) + "\r\n" +
+                      "a\r\n" + blob.substr(8) + "\r\n0\r\n\r\n"));
+  std::string uploaded = up.read_until_close(3000);
+  EXPECT_EQ(status_of(uploaded), 200) << uploaded;
+  EXPECT_NE(uploaded.find(crypto::sha256_hex(blob)), std::string::npos) << uploaded;
+  EXPECT_EQ(get("/api/whoami-v2", alice)->status, 200);
+}
+
+// Finding 5: one thread per connection; ten half-sent requests starved an 8-thread server.
+TEST_F(HubHttpTest, HostileSlowClientsDoNotStarveTheServer) {
+  std::vector<std::unique_ptr<RawConn>> slow;
+  for (int i = 0; i < 200; ++i) {  // the server has 8 workers
+    slow.push_back(std::make_unique<RawConn>(port_));
+    ASSERT_TRUE(slow.back()->connected());
+    if (i % 2 == 0) {
+      ASSERT_TRUE(slow.back()->send("GET /api/whoami-v2 HTTP/1.1\r\nHost: x\r\nX-Slow: "));
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (int i = 0; i < 20; ++i) {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(3);
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = c.Get("/api/whoami-v2", auth(kAdminToken));
+    ASSERT_TRUE(r) << "request " << i << " got no answer while 200 slow connections are open";
+    EXPECT_EQ(r->status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  }
+}
+
+// A connection that sends its head a byte at a time is closed at the head deadline, however
+// steadily it sends.
+TEST_F(HubHttpTest, HostileDribbledRequestHeadIsCutOffAtTheDeadline) {
+  fs::path dir = dir_.string() + "_dribble";
+  ServerOptions opt = testing::test_server_options(dir.string(), kAdminToken);
+  opt.head_deadline_ms = 600;
+  auto s = HubServer::open(opt);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  auto port = (*s)->start_background();
+  ASSERT_TRUE(port.ok());
+  RawConn conn(*port);
+  ASSERT_TRUE(conn.send("GET /api/whoami-v2 HTTP/1.1\r\n"));
+  auto t0 = std::chrono::steady_clock::now();
+  bool closed = false;
+  std::string response;
+  while (!closed && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5)) {
+    if (!conn.send("X")) break;
+    response += conn.read_until_close(100, &closed);
+  }
+  EXPECT_TRUE(closed || !conn.send("X"));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  EXPECT_EQ(status_of(response), 408) << response;
+  s->reset();
+  fs::remove_all(dir);
+}
+
+// Low findings: Content-Disposition parameter injection, raw non-ASCII names, no nosniff.
+TEST_F(HubHttpTest, HostileFileNamesCannotAddContentDispositionParameters) {
+  std::string alice = user("alice");
+  ASSERT_EQ(post("/api/repos/create", alice, {{"name", "m"}})->status, 200);
+  ASSERT_FALSE(push("alice/m", alice, {{"x\"; filename*=UTF-8''evil.exe", "a"}, {"modèle.bin", "b"}}).empty());
+  // Raw responses: httplib's client percent-decodes header values.
+  auto raw_get = [&](const std::string& path) {
+    RawConn conn(port_);
+    EXPECT_TRUE(conn.send("GET " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + alice +
+                          "\r\nConnection: close\r\n\r\n"));
+    return conn.read_until_close(3000);
+  };
+  std::string evil = raw_get("/alice/m/resolve/main/x%22%3B%20filename%2A%3DUTF-8%27%27evil.exe");
+  EXPECT_EQ(status_of(evil), 200) << evil;
+  EXPECT_NE(evil.find("\r\nContent-Disposition: attachment; filename=\"x_; filename*=UTF-8''evil.exe\"; "
+                      "filename*=UTF-8''x%22%3B%20filename%2A%3DUTF-8%27%27evil.exe\r\n"),
+            std::string::npos)
+      << evil;
+  std::string accented_raw = raw_get("/alice/m/resolve/main/mod%C3%A8le.bin");
+  EXPECT_NE(accented_raw.find("\r\nContent-Disposition: attachment; filename=\"mod__le.bin\"; "
+                              "filename*=UTF-8''mod%C3%A8le.bin\r\n"),
+            std::string::npos)
+      << accented_raw;
+  auto accented = get("/alice/m/resolve/main/mod%C3%A8le.bin", alice);
+  ASSERT_EQ(accented->status, 200);
+  EXPECT_EQ(accented->get_header_value("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(get("/api/nothing", alice)->get_header_value("X-Content-Type-Options"), "nosniff");
+}
+
+// Low findings: JSON type errors were 500 "internal error: [json.exception...]"; expires_in
+// near INT64_MAX overflowed.
+TEST_F(HubHttpTest, HostileTypeErrorsAre400sNamingTheField) {
+  std::string alice = user("alice");
+  ASSERT_EQ(post("/api/repos/create", alice, {{"name", "m"}})->status, 200);
+  struct Case {
+    std::string what;
+    httplib::Result r;
+    std::string field;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"replace as text", post("/api/lv/models/alice/m/commit/main", alice, {{"replace", "yes"}}), "replace"});
+  cases.push_back({"site_admin as text", post("/api/lv/users", kAdminToken, {{"name", "x"}, {"site_admin", "yes"}}), "site_admin"});
+  cases.push_back({"expires_in as text", post("/api/lv/tokens", alice, {{"expires_in", "soon"}}), "expires_in"});
+  cases.push_back({"expires_in as float", post("/api/lv/tokens", alice, {{"expires_in", 1e300}}), "expires_in"});
+  cases.push_back({"expires_in near INT64_MAX", post("/api/lv/tokens", alice, {{"expires_in", INT64_MAX - 5}}), "expires_in"});
+  cases.push_back({"expires_in past INT64_MAX", post("/api/lv/tokens", alice, {{"expires_in", UINT64_MAX}}), "expires_in"});
+  cases.push_back({"scopes as a list", post("/api/lv/tokens", alice, {{"scopes", {"read"}}}), "scopes"});
+  for (auto& c : cases) {
+    ASSERT_TRUE(c.r) << c.what;
+    EXPECT_EQ(c.r->status, 400) << c.what << ": " << c.r->body;
+    EXPECT_NE(c.r->body.find(c.field), std::string::npos) << c.what << ": " << c.r->body;
+    EXPECT_EQ(c.r->body.find("json.exception"), std::string::npos) << c.what << ": " << c.r->body;
+  }
+}
+
+// Low finding: any signed-in user, even read-only, listed every user, org, member and team.
+TEST_F(HubHttpTest, HostileDirectoryListingsOnlyForTheirAdministrators) {
+  std::string reader = user("reader", "read");
+  std::string alice = user("alice");
+  ASSERT_EQ(post("/api/lv/orgs", alice, {{"name", "acme"}})->status, 200);
+  ASSERT_EQ(post("/api/lv/orgs", kAdminToken, {{"name", "other"}})->status, 200);
+  EXPECT_EQ(get("/api/lv/users", reader)->status, 403);
+  EXPECT_EQ(get("/api/lv/users", alice)->status, 403);
+  EXPECT_EQ(json::parse(get("/api/lv/orgs", reader)->body), json::array());
+  json alices = json::parse(get("/api/lv/orgs", alice)->body);
+  ASSERT_EQ(alices.size(), 1u) << alices.dump();
+  EXPECT_EQ(alices[0]["name"], "acme");
+  EXPECT_EQ(json::parse(get("/api/lv/orgs", kAdminToken)->body).size(), 2u);
+  EXPECT_EQ(json::parse(get("/api/lv/users", kAdminToken)->body).size(), 3u);
+}
+
+// Low finding: each bad-token request cost an fsynced audit transaction.
+TEST_F(HubHttpTest, HostileBadTokenFloodIsAuditedWithinABudget) {
+  auto before = audit_entries().size();
+  auto t0 = std::chrono::steady_clock::now();
+  auto c = client();
+  const int flood = 300;
+  for (int i = 0; i < flood; ++i) ASSERT_EQ(c.Get("/api/whoami-v2", auth("lvt_bad_" + std::to_string(i)))->status, 401);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // a new budget second
+  ASSERT_EQ(c.Get("/api/whoami-v2", auth("lvt_bad_last"))->status, 401);
+  auto after = audit_entries();
+  uint64_t entries = 0, suppressed = 0;
+  for (size_t i = before; i < after.size(); ++i) {
+    if (after[i]["action"] != "auth.token") continue;
+    ++entries;
+    suppressed += after[i]["details"].value("suppressed", uint64_t{0});
+  }
+  EXPECT_LE(entries, 20 * (static_cast<uint64_t>(seconds) + 3));
+  EXPECT_EQ(entries + suppressed, flood + 1u) << "every bad token is written or counted";
+}
+
+TEST(HubHttpAuditBudget, AdmitsPerSecondAndCountsTheRest) {
+  AuditBudget budget(2);
+  uint64_t suppressed = 99;
+  EXPECT_TRUE(budget.admit(10, suppressed));
+  EXPECT_EQ(suppressed, 0u);
+  EXPECT_TRUE(budget.admit(10, suppressed));
+  EXPECT_FALSE(budget.admit(10, suppressed));
+  EXPECT_FALSE(budget.admit(10, suppressed));
+  EXPECT_TRUE(budget.admit(11, suppressed));
+  EXPECT_EQ(suppressed, 2u);
+  EXPECT_TRUE(budget.admit(11, suppressed));
+  EXPECT_EQ(suppressed, 0u);
+}
+
+// Found by fuzz/http_request_fuzz: a path with invalid UTF-8 to no route made the error
+// handler's JSON serializer throw outside any handler, which ended the process.
+TEST_F(HubHttpTest, HostileInvalidUtf8InThePathIsAnsweredNotFatal) {
+  RawConn conn(port_);
+  ASSERT_TRUE(conn.send("POST /a\xdfi/lv HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(status_of(conn.read_until_close(3000)), 404);
+  auto r = get("/api/lv/tokens?user=%ff%fe", kAdminToken);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(get("/api/whoami-v2", kAdminToken)->status, 200);
+}
+
+// Low finding: %0a in a path forged a line in the request log.
+TEST_F(HubHttpTest, HostileRequestLogShowsControlBytesEscaped) {
+  fs::path dir = dir_.string() + "_log";
+  ServerOptions opt = testing::test_server_options(dir.string(), kAdminToken);
+  opt.quiet = false;
+  auto s = HubServer::open(opt);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  auto port = (*s)->start_background();
+  ASSERT_TRUE(port.ok());
+  ::testing::internal::CaptureStderr();
+  {
+    httplib::Client c("127.0.0.1", *port);
+    auto r = c.Get("/a%0a127.0.0.1 GET /forged 200 x%0d");
+    EXPECT_TRUE(r);
+  }
+  s->reset();
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("/a\\x0a127.0.0.1 GET /forged 200 x\\x0d"), std::string::npos) << log;
+  EXPECT_EQ(log.find("\n127.0.0.1 GET /forged"), std::string::npos) << log;
   fs::remove_all(dir);
 }
 
