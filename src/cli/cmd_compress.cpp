@@ -53,7 +53,7 @@ CommandRun setup(CLI::App& sub) {
   struct Args {
     ModelArgs model;
     CompressOptions o;
-    std::string importance = "ablation", quant = "channel", gradient_estimate = "token-fisher";
+    std::string importance = "ablation", quant = "channel", gradient_estimate = "token-abs";
     std::vector<std::string> keep_float;
     double threshold = -1, ratio = -1, retention = -1;
     bool no_speed = false;

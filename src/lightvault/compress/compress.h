@@ -25,7 +25,7 @@ struct CompressOptions {
   int eval_chunks = 0;                // 0: the whole eval text
   int curve_chunks = 32;              // eval chunks per point of the retention curves
   ImportanceMethod importance = ImportanceMethod::Ablation;
-  GradientEstimate gradient_estimate = GradientEstimate::TokenFisher;
+  GradientEstimate gradient_estimate = GradientEstimate::TokenAbs;
   PruneMode mode = PruneMode::None;
   double threshold = 0.05, ratio = 0.0, target_retention = 0.99;
   std::string plan_path;

@@ -117,7 +117,10 @@ void Transformer::run_layer(int layer, const Batch& batch, const std::vector<KvC
   const int rows = batch.size(), dim = c.dim, hidden = c.hidden_dim;
   xn_.resize(static_cast<size_t>(rows) * dim);
   out_.resize(static_cast<size_t>(rows) * dim);
-  if (tape_) tape_->layers.resize(static_cast<size_t>(c.n_layers()));
+  if (tape_) {
+    tape_->layers.resize(static_cast<size_t>(c.n_layers()));
+    record(tape_->layers[layer].x_in, x, int64_t{rows} * dim);
+  }
 
   if (shape.n_heads > 0) {
     const int q_width = shape.n_heads * c.head_dim, kv_width = shape.n_kv_heads * c.head_dim;
@@ -132,7 +135,6 @@ void Transformer::run_layer(int layer, const Batch& batch, const std::vector<KvC
     attention(layer, batch, caches);
     if (tape_) {
       LayerTape& t = tape_->layers[layer];
-      record(t.x_in, x, int64_t{rows} * dim);
       record(t.q, q_.data(), int64_t{rows} * q_width);
       record(t.k, k_.data(), int64_t{rows} * kv_width);
       record(t.v, v_.data(), int64_t{rows} * kv_width);
@@ -158,7 +160,6 @@ void Transformer::run_layer(int layer, const Batch& batch, const std::vector<KvC
   matmul(w.w_up, xn_.data(), rows, up_.data());
   if (tape_) {
     LayerTape& t = tape_->layers[layer];
-    if (shape.n_heads == 0) record(t.x_in, x, int64_t{rows} * dim);
     record(t.x_mid, x, int64_t{rows} * dim);
     record(t.ffn_gate, gate_.data(), int64_t{rows} * hidden);
     record(t.ffn_up, up_.data(), int64_t{rows} * hidden);
