@@ -152,6 +152,9 @@ Result<CompressReport> compress(const CompressOptions& o, const CompressProgress
     return make_error("--calib", "is needed to score heads by " + std::string(importance_name(o.importance)) +
                                      " or to search for a retention target");
   }
+  if (o.importance == ImportanceMethod::Gradient && o.ctx < 2) {
+    return make_error("--ctx", "must be at least 2 for --importance gradient (a chunk predicts its next tokens)");
+  }
   if (o.refine_heads > 0 && o.mode != PruneMode::Ratio) {
     return make_error("--refine", "works with --ratio, whose ranking has one boundary");
   }
