@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -68,7 +69,7 @@ class CompressTest : public testing::Test {
 TEST_F(CompressTest, ReportIsReproducedByEvalOnTheOutput) {
   const std::string out = temp("pruned.gguf");
   Completed c = compress({"-o", out, "--importance", "ablation", "--ratio", "0.25", "--quant", "channel",
-                          "--curve-chunks", "4"});
+                          "--curve-chunks", "4", "--compare-scorers"});
   ASSERT_EQ(c.exit_code, 0) << c.err;
   ASSERT_TRUE(fs::exists(out + ".report.html"));
   ASSERT_TRUE(fs::exists(out + ".plan.json"));
@@ -76,9 +77,11 @@ TEST_F(CompressTest, ReportIsReproducedByEvalOnTheOutput) {
   EXPECT_LT(report["after"]["parameters"].get<int64_t>(), report["before"]["parameters"].get<int64_t>());
   EXPECT_LT(report["after"]["attention_parameters"].get<int64_t>(), report["before"]["attention_parameters"].get<int64_t>());
   EXPECT_GT(report["removed_heads"].get<int>(), 0);
-  for (const char* scorer : {"magnitude", "ablation", "activation", "random"}) {
+  for (const char* scorer : {"magnitude", "ablation", "activation", "random", "gradient"}) {
     EXPECT_TRUE(report["retention_curves"].contains(scorer)) << scorer;
+    EXPECT_TRUE(report["rank_agreement_with_ablation"].contains(scorer)) << scorer;
   }
+  EXPECT_DOUBLE_EQ(report["rank_agreement_with_ablation"]["ablation"].get<double>(), 1.0);
 
   Completed e = run_lightvault({"eval", out, "--text", eval_, "--ctx", "64", "--json"});
   ASSERT_EQ(e.exit_code, 0) << e.err;
@@ -97,6 +100,26 @@ TEST_F(CompressTest, ReportIsReproducedByEvalOnTheOutput) {
   ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
   json info = json::parse(inspect.out);
   EXPECT_EQ(info["parameters"].get<int64_t>(), after["parameters"].get<int64_t>());
+}
+
+TEST_F(CompressTest, GradientScoresAloneByDefaultAndRefinesTheBoundaryByAblation) {
+  const std::string out = temp("grad.gguf");
+  Completed c = compress({"-o", out, "--importance", "gradient", "--ratio", "0.25", "--refine", "4"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.out.find("time taken"), std::string::npos) << c.out;
+  json report = json::parse(read(out + ".report.json"));
+  ASSERT_EQ(report["importance_scores"].size(), 1u);  // no other scorer without --compare-scorers
+  EXPECT_TRUE(report["importance_scores"].contains("gradient"));
+  EXPECT_TRUE(report["retention_curves"].empty());
+  std::vector<std::string> steps;
+  for (const auto& s : report["steps"]) steps.push_back(s["step"].get<std::string>());
+  EXPECT_NE(std::find(steps.begin(), steps.end(), "scoring heads (gradient)"), steps.end());
+  EXPECT_NE(std::find(steps.begin(), steps.end(), "refining 4 heads by ablation"), steps.end());
+  EXPECT_GT(report["removed_heads"].get<int>(), 0);
+
+  Completed bad = compress({"-o", temp("never.gguf"), "--threshold", "0.1", "--refine", "4"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.last_err_line().find("--refine"), std::string::npos) << bad.err;
 }
 
 TEST_F(CompressTest, QuantizeOnlyKeepsEveryHead) {
@@ -146,7 +169,7 @@ TEST_F(CompressTest, RefusesOverlappingTexts) {
 TEST_F(CompressTest, RefusesABadPlan) {
   const std::string plan = temp("bad.plan.json");
   const std::string out = temp("p.gguf");
-  Completed c = compress({"-o", out, "--importance", "magnitude", "--ratio", "0.1", "--no-curves"});
+  Completed c = compress({"-o", out, "--importance", "magnitude", "--ratio", "0.1"});
   ASSERT_EQ(c.exit_code, 0) << c.err;
   json p = json::parse(read(out + ".plan.json"));
   int heads = p["model"]["heads"][0].get<int>();

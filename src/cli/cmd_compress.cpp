@@ -53,7 +53,7 @@ CommandRun setup(CLI::App& sub) {
   struct Args {
     ModelArgs model;
     CompressOptions o;
-    std::string importance = "ablation", quant = "channel";
+    std::string importance = "ablation", quant = "channel", gradient_estimate = "token-abs";
     std::vector<std::string> keep_float;
     double threshold = -1, ratio = -1, retention = -1;
     bool no_speed = false;
@@ -69,7 +69,10 @@ CommandRun setup(CLI::App& sub) {
   sub.add_option("--eval-chunks", o.eval_chunks, "evaluation chunks used (0: all)")->capture_default_str();
   sub.add_option("--curve-chunks", o.curve_chunks, "evaluation chunks per point of the retention curves")
       ->capture_default_str();
-  sub.add_option("--importance", a->importance, "magnitude|ablation|activation|random")->capture_default_str();
+  sub.add_option("--importance", a->importance, "magnitude|ablation|activation|random|gradient")->capture_default_str();
+  sub.add_option("--gradient-estimate", a->gradient_estimate,
+                 "what --importance gradient ranks by: taylor|chunk-abs|chunk-fisher|token-abs|token-fisher|projection")
+      ->capture_default_str();
   auto* threshold = sub.add_option("--threshold", a->threshold, "remove heads whose normalized score is below T");
   auto* ratio = sub.add_option("--ratio", a->ratio, "remove this fraction of all heads");
   auto* retention = sub.add_option("--target-retention", a->retention,
@@ -84,7 +87,11 @@ CommandRun setup(CLI::App& sub) {
   sub.add_option("--keep-float", a->keep_float,
                  "weights left in float: attention, ffn, classifier (and an embedding shared with it)")
       ->delimiter(',');
-  sub.add_flag("--no-curves", [a](int64_t) { a->o.curves = false; }, "skip the retention curves of every scorer");
+  sub.add_option("--refine", o.refine_heads,
+                 "with --ratio: exact ablation re-orders the groups of about N heads nearest the pruning boundary")
+      ->capture_default_str();
+  sub.add_flag("--compare-scorers", o.compare_scorers,
+               "score with every scorer (exact ablation included) for the report's retention curves and rank agreement");
   sub.add_flag("--no-speed", a->no_speed, "skip the speed and memory measurements");
   sub.add_option("--seed", o.seed, "seed of the random scorer")->capture_default_str();
   return [a] {
@@ -94,6 +101,9 @@ CommandRun setup(CLI::App& sub) {
     auto importance = parse_importance(a->importance);
     if (!importance.ok()) return fail(importance.error());
     o.importance = *importance;
+    auto estimate = parse_gradient_estimate(a->gradient_estimate);
+    if (!estimate.ok()) return fail(estimate.error());
+    o.gradient_estimate = *estimate;
     auto quant = parse_granularity(a->quant);
     if (!quant.ok()) return fail(quant.error());
     o.quant.granularity = *quant;

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "lightvault/compress/ablation.h"
 #include "lightvault/compress/prune.h"
 #include "lightvault/model/gguf.h"
 #include "lightvault/model/gguf_layout.h"
@@ -53,6 +54,27 @@ PrunePlan plan_for_retention(const Model& model, const Calibration& calibration,
     if (progress) progress("retention search", ++step, steps);
   }
   return plan_from_ranking(model.config, ranked, lo, o.allow_layer_drop, importance_name(o.importance));
+}
+
+// Re-orders the groups of `ranked` nearest `boundary` (the first `boundary` groups are
+// removed), about `heads` query heads of them, by the damage exact ablation measures for each
+// group alone: the scorer decides which groups are near the boundary, ablation which side
+// they fall on. The ablator reuses the activations below each ablated layer.
+void refine_boundary(const Model& model, const Calibration& calibration, bool on_hidden, int boundary, int heads,
+                     std::vector<HeadGroup>& ranked, const CompressProgress& progress) {
+  int lo = boundary, hi = boundary, covered = 0;
+  const int n = static_cast<int>(ranked.size());
+  while (covered < heads && (lo > 0 || hi < n)) {
+    if (hi < n && (hi - boundary <= boundary - lo || lo == 0)) covered += static_cast<int>(ranked[hi++].heads.size());
+    else covered += static_cast<int>(ranked[--lo].heads.size());
+  }
+  Ablator ablator(model, calibration, on_hidden);
+  for (int i = lo; i < hi; ++i) {
+    ranked[i].score = ablator.damage(ranked[i].layer, ranked[i].heads);
+    if (progress) progress("refining the boundary by ablation", i - lo + 1, hi - lo);
+  }
+  std::stable_sort(ranked.begin() + lo, ranked.begin() + hi,
+                   [](const HeadGroup& a, const HeadGroup& b) { return a.score < b.score; });
 }
 
 ModelFigures figures_of(const Model& m) {
@@ -105,8 +127,15 @@ Status check_disjoint(const std::string& calib_path, const std::string& calib, c
 }
 
 Result<CompressReport> compress(const CompressOptions& o, const CompressProgress& progress) {
-  auto started = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  auto started = Clock::now(), step_started = started;
   CompressReport report;
+  // Closes the step that began where the previous one ended.
+  auto step_done = [&](const std::string& name) {
+    const auto now = Clock::now();
+    report.step_seconds.emplace_back(name, std::chrono::duration<double>(now - step_started).count());
+    step_started = now;
+  };
   report.options = o;
   LV_ASSIGN_OR_RETURN(Model original, load_model(o.input, LoadOptions{o.tokenizer}));
   if (original.tokenizer.empty()) return make_error(o.input, "has no tokenizer; pass one with --tokenizer");
@@ -119,10 +148,17 @@ Result<CompressReport> compress(const CompressOptions& o, const CompressProgress
   std::vector<int> eval_tokens;
   if (pruning && o.mode != PruneMode::Plan && o.calib_path.empty() &&
       (o.importance == ImportanceMethod::Ablation || o.importance == ImportanceMethod::Activation ||
-       o.mode == PruneMode::TargetRetention)) {
+       o.importance == ImportanceMethod::Gradient || o.mode == PruneMode::TargetRetention)) {
     return make_error("--calib", "is needed to score heads by " + std::string(importance_name(o.importance)) +
                                      " or to search for a retention target");
   }
+  if (o.importance == ImportanceMethod::Gradient && o.ctx < 2) {
+    return make_error("--ctx", "must be at least 2 for --importance gradient (a chunk predicts its next tokens)");
+  }
+  if (o.refine_heads > 0 && o.mode != PruneMode::Ratio) {
+    return make_error("--refine", "works with --ratio, whose ranking has one boundary");
+  }
+  if (o.refine_heads > 0 && o.calib_path.empty()) return make_error("--calib", "is needed by --refine");
   if (!o.calib_path.empty()) {
     LV_ASSIGN_OR_RETURN(calib_text, read_file(o.calib_path));
   }
@@ -137,11 +173,14 @@ Result<CompressReport> compress(const CompressOptions& o, const CompressProgress
     calibration = Calibration::from_tokens(calib_tokens, o.ctx, o.calib_chunks, bos);
     if (calibration.chunks.empty()) return make_error(o.calib_path, "shorter than one chunk of --ctx tokens");
   }
+  step_done("loading the model and texts");
 
   // Scores and the plan.
   ImportanceOptions io;
   io.seed = o.seed;
   io.ablation_on_hidden = o.ablation_on_hidden;
+  io.gradient_estimate = o.gradient_estimate;
+  io.all_estimates = o.compare_scorers;
   auto score = [&](ImportanceMethod m) {
     io.progress = [&](int done, int total) {
       if (progress) progress(std::string("scoring heads (") + importance_name(m) + ")", done, total);
@@ -155,24 +194,30 @@ Result<CompressReport> compress(const CompressOptions& o, const CompressProgress
     LV_RETURN_IF_ERROR(report.plan.validate(original.config, o.allow_layer_drop, o.plan_path));
   } else if (pruning) {
     report.scores.push_back(score(o.importance));
+    step_done(std::string("scoring heads (") + importance_name(o.importance) + ")");
     const HeadScores& s = report.scores.front();
     std::vector<HeadGroup> ranked = rank_groups(original.config, s);
     if (o.mode == PruneMode::Threshold) {
       report.plan = plan_by_threshold(original.config, s, o.threshold, o.allow_layer_drop);
     } else if (o.mode == PruneMode::Ratio) {
       const int groups = static_cast<int>(std::lround(o.ratio * static_cast<double>(ranked.size())));
+      if (o.refine_heads > 0) {
+        refine_boundary(original, calibration, o.ablation_on_hidden, groups, o.refine_heads, ranked, progress);
+        step_done("refining " + std::to_string(o.refine_heads) + " heads by ablation");
+      }
       report.plan = plan_from_ranking(original.config, ranked, groups, o.allow_layer_drop, importance_name(o.importance));
     } else {
       report.plan = plan_for_retention(original, calibration, ranked, o, progress);
     }
     LV_RETURN_IF_ERROR(report.plan.validate(original.config, o.allow_layer_drop, "plan"));
+    step_done("choosing the plan");
   }
 
   // Retention curves of every scorer on held-out text, for the chart.
-  if (pruning && o.curves && !eval_tokens.empty() && !calibration.chunks.empty()) {
+  if (pruning && o.compare_scorers && !eval_tokens.empty() && !calibration.chunks.empty()) {
     Calibration held_out = Calibration::from_tokens(eval_tokens, o.ctx, o.curve_chunks, bos);
     for (auto m : {ImportanceMethod::Magnitude, ImportanceMethod::Activation, ImportanceMethod::Ablation,
-                   ImportanceMethod::Random}) {
+                   ImportanceMethod::Random, ImportanceMethod::Gradient}) {
       if (std::none_of(report.scores.begin(), report.scores.end(), [&](const HeadScores& s) { return s.method == m; })) {
         report.scores.push_back(score(m));
       }
@@ -196,6 +241,15 @@ Result<CompressReport> compress(const CompressOptions& o, const CompressProgress
       }
       report.curves[importance_name(m)] = curve;
     }
+    const auto& ablation = *std::find_if(report.scores.begin(), report.scores.end(),
+                                         [](const HeadScores& x) { return x.method == ImportanceMethod::Ablation; });
+    for (const HeadScores& s : report.scores) {
+      report.rank_agreement[importance_name(s.method)] = rank_agreement(s.raw, ablation.raw);
+      for (const auto& [name, estimate] : s.estimates) {
+        report.rank_agreement[std::string(importance_name(s.method)) + "/" + name] = rank_agreement(estimate, ablation.raw);
+      }
+    }
+    step_done("comparing scorers");
   }
 
   // Prune, quantize, write, and read back what was written.
@@ -206,6 +260,7 @@ Result<CompressReport> compress(const CompressOptions& o, const CompressProgress
   LV_ASSIGN_OR_RETURN(Model written, load_model(o.output));
   report.after = figures_of(written);
   report.float_weights = float_weights(written, o.quant);
+  step_done("pruning, quantizing, writing");
 
   if (!eval_tokens.empty()) {
     EvalOptions eo;
@@ -220,6 +275,7 @@ Result<CompressReport> compress(const CompressOptions& o, const CompressProgress
       if (progress) progress("evaluating the compressed model", done, total);
     };
     LV_ASSIGN_OR_RETURN(report.after.eval, evaluate(after, eval_tokens, eo, &before));
+    step_done("evaluating");
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;

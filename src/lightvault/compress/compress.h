@@ -25,14 +25,20 @@ struct CompressOptions {
   int eval_chunks = 0;                // 0: the whole eval text
   int curve_chunks = 32;              // eval chunks per point of the retention curves
   ImportanceMethod importance = ImportanceMethod::Ablation;
+  GradientEstimate gradient_estimate = GradientEstimate::TokenAbs;
   PruneMode mode = PruneMode::None;
   double threshold = 0.05, ratio = 0.0, target_retention = 0.99;
   std::string plan_path;
   bool allow_layer_drop = false;
   bool ablation_on_hidden = false;
   QuantSpec quant{QuantGranularity::None};
-  bool curves = true;                 // retention against fraction pruned, every scorer
-  std::vector<double> curve_fractions = {0.0, 0.1, 0.2, 0.3, 0.4, 0.5};
+  // Retention against fraction pruned for every scorer, and each scorer's rank agreement with
+  // ablation: costs scoring by every scorer, exact ablation included.
+  bool compare_scorers = false;
+  // With --ratio: exact ablation re-orders the groups holding about this many query heads
+  // around the pruning boundary of the scorer's ranking (0: off).
+  int refine_heads = 0;
+  std::vector<double> curve_fractions = {0.0, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5};
   uint64_t seed = 1;
 };
 
@@ -56,6 +62,10 @@ struct CompressReport {
   PrunePlan plan;
   std::vector<HeadScores> scores;  // the chosen scorer first, then the others when curves
   std::map<std::string, std::vector<RetentionPoint>> curves;  // by scorer name
+  // Spearman rank correlation with ablation's per-head scores, by scorer name (and
+  // "gradient/ESTIMATE" for each gradient estimate), when scorers are compared.
+  std::map<std::string, double> rank_agreement;
+  std::vector<std::pair<std::string, double>> step_seconds;  // each step of the run, in order
   // Matmul weights of the output left in float, with why: "blk.0.ffn_down.weight (172 columns,
   // not a multiple of 32, as GGUF Q8_0 needs)" or "... (--keep-float)".
   std::vector<std::string> float_weights;

@@ -1,10 +1,13 @@
 #include "lightvault/compress/head_importance.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <numeric>
 #include <random>
 
 #include "lightvault/compress/ablation.h"
+#include "lightvault/runtime/backward.h"
 
 namespace lv {
 namespace {
@@ -157,7 +160,105 @@ class AblationScorer : public HeadScorer {
   }
 };
 
+// One backward pass per calibration chunk, chunks one after another so that memory holds
+// one chunk's activations; the matmuls and attention inside use every core.
+class GradientScorer : public HeadScorer {
+ public:
+  HeadScores score(const Model& m, const Calibration& calibration, const ImportanceOptions& options) override {
+    const bool projection = options.all_estimates || options.gradient_estimate == GradientEstimate::Projection;
+    const bool cross_entropy = options.all_estimates || options.gradient_estimate != GradientEstimate::Projection;
+    std::map<GradientEstimate, std::vector<std::vector<double>>> sums;
+    std::vector<std::vector<double>> signed_sum = empty_scores(m.config);
+    Transformer t(m);
+    const int chunks = static_cast<int>(calibration.chunks.size());
+    const int passes = chunks * (int{projection} + int{cross_entropy});
+    int done = 0;
+    auto add = [&](GradientEstimate e, int l, int h, double v) {
+      auto& s = sums.try_emplace(e, empty_scores(m.config)).first->second;
+      s[l][h] += v;
+    };
+    for (int c = 0; c < chunks; ++c) {
+      if (cross_entropy) {
+        GateGradients g = gate_gradients(t, calibration.chunks[c]);
+        for (int l = 0; l < m.config.n_layers(); ++l) {
+          const int n_heads = m.config.layers[l].n_heads;
+          for (int h = 0; h < n_heads; ++h) {
+            double token_abs = 0.0, token_sq = 0.0;
+            for (size_t i = h; i < g.by_row[l].size(); i += static_cast<size_t>(n_heads)) {
+              token_abs += std::fabs(g.by_row[l][i]);
+              token_sq += static_cast<double>(g.by_row[l][i]) * g.by_row[l][i];
+            }
+            const double d = g.gate[l][h];
+            signed_sum[l][h] += d;
+            add(GradientEstimate::ChunkAbs, l, h, std::fabs(d));
+            add(GradientEstimate::ChunkFisher, l, h, d * d);
+            add(GradientEstimate::TokenAbs, l, h, token_abs);
+            add(GradientEstimate::TokenFisher, l, h, token_sq);
+          }
+        }
+        if (options.progress) options.progress(++done, passes);
+      }
+      if (projection) {
+        GateGradients g = gate_gradients(t, calibration.chunks[c], Objective::RandomProjection, options.seed + c);
+        for (int l = 0; l < m.config.n_layers(); ++l) {
+          for (size_t h = 0; h < g.gate[l].size(); ++h) add(GradientEstimate::Projection, l, h, g.gate[l][h] * g.gate[l][h]);
+        }
+        if (options.progress) options.progress(++done, passes);
+      }
+    }
+    if (cross_entropy) {
+      for (int l = 0; l < m.config.n_layers(); ++l) {
+        for (size_t h = 0; h < signed_sum[l].size(); ++h) add(GradientEstimate::Taylor, l, h, std::fabs(signed_sum[l][h]));
+      }
+    }
+    HeadScores s;
+    s.method = ImportanceMethod::Gradient;
+    for (auto& [e, sum] : sums) {
+      for (auto& layer : sum) {
+        for (double& v : layer) v /= std::max(chunks, 1);
+      }
+      s.estimates[gradient_estimate_name(e)] = sum;
+    }
+    s.raw = sums[options.gradient_estimate];
+    return s;
+  }
+};
+
+std::vector<double> ranks(const std::vector<double>& v) {
+  std::vector<size_t> order(v.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return v[a] < v[b]; });
+  std::vector<double> r(v.size());
+  for (size_t i = 0; i < order.size();) {
+    size_t j = i;
+    while (j + 1 < order.size() && v[order[j + 1]] == v[order[i]]) ++j;
+    for (size_t k = i; k <= j; ++k) r[order[k]] = (static_cast<double>(i) + static_cast<double>(j)) / 2.0;
+    i = j + 1;
+  }
+  return r;
+}
+
+std::vector<double> flatten(const std::vector<std::vector<double>>& v) {
+  std::vector<double> out;
+  for (const auto& l : v) out.insert(out.end(), l.begin(), l.end());
+  return out;
+}
+
 }  // namespace
+
+double rank_agreement(const std::vector<std::vector<double>>& a, const std::vector<std::vector<double>>& b) {
+  const std::vector<double> ra = ranks(flatten(a)), rb = ranks(flatten(b));
+  const size_t n = ra.size();
+  if (n < 2 || rb.size() != n) return 0.0;
+  const double mean = (static_cast<double>(n) - 1.0) / 2.0;
+  double cov = 0.0, va = 0.0, vb = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    cov += (ra[i] - mean) * (rb[i] - mean);
+    va += (ra[i] - mean) * (ra[i] - mean);
+    vb += (rb[i] - mean) * (rb[i] - mean);
+  }
+  return va > 0 && vb > 0 ? cov / std::sqrt(va * vb) : 0.0;
+}
 
 std::vector<HeadGroup> all_groups(const ModelConfig& c) {
   std::vector<HeadGroup> groups;
@@ -180,16 +281,39 @@ const char* importance_name(ImportanceMethod method) {
     case ImportanceMethod::Ablation: return "ablation";
     case ImportanceMethod::Activation: return "activation";
     case ImportanceMethod::Random: return "random";
+    case ImportanceMethod::Gradient: return "gradient";
   }
   return "?";
 }
 
+const char* gradient_estimate_name(GradientEstimate estimate) {
+  switch (estimate) {
+    case GradientEstimate::Taylor: return "taylor";
+    case GradientEstimate::ChunkAbs: return "chunk-abs";
+    case GradientEstimate::ChunkFisher: return "chunk-fisher";
+    case GradientEstimate::TokenAbs: return "token-abs";
+    case GradientEstimate::TokenFisher: return "token-fisher";
+    case GradientEstimate::Projection: return "projection";
+  }
+  return "?";
+}
+
+Result<GradientEstimate> parse_gradient_estimate(const std::string& name) {
+  for (auto e : {GradientEstimate::Taylor, GradientEstimate::ChunkAbs, GradientEstimate::ChunkFisher,
+                 GradientEstimate::TokenAbs, GradientEstimate::TokenFisher, GradientEstimate::Projection}) {
+    if (name == gradient_estimate_name(e)) return e;
+  }
+  return make_error("--gradient-estimate", "unknown estimate '" + name +
+                                               "' (taylor, chunk-abs, chunk-fisher, token-abs, token-fisher, projection)");
+}
+
 Result<ImportanceMethod> parse_importance(const std::string& name) {
   for (auto m : {ImportanceMethod::Magnitude, ImportanceMethod::Ablation, ImportanceMethod::Activation,
-                 ImportanceMethod::Random}) {
+                 ImportanceMethod::Random, ImportanceMethod::Gradient}) {
     if (name == importance_name(m)) return m;
   }
-  return make_error("--importance", "unknown method '" + name + "' (magnitude, ablation, activation, random)");
+  return make_error("--importance",
+                    "unknown method '" + name + "' (magnitude, ablation, activation, random, gradient)");
 }
 
 void normalize_per_layer(HeadScores& scores) {
@@ -216,6 +340,7 @@ std::unique_ptr<HeadScorer> make_scorer(ImportanceMethod method) {
     case ImportanceMethod::Ablation: return std::make_unique<AblationScorer>();
     case ImportanceMethod::Activation: return std::make_unique<ActivationScorer>();
     case ImportanceMethod::Random: return std::make_unique<RandomScorer>();
+    case ImportanceMethod::Gradient: return std::make_unique<GradientScorer>();
   }
   return nullptr;
 }

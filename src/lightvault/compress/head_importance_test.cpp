@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "lightvault/model/synth_for_tests.h"
 
 namespace lv {
@@ -52,7 +54,7 @@ TEST(HeadImportanceTest, MagnitudeSumsTheHeadsWeightsAndSharesKeyValue) {
 TEST(HeadImportanceTest, SilentHeadScoresZeroByAblationAndActivation) {
   Model m = test_model();
   silence_head(m, 1, 2);
-  for (auto method : {ImportanceMethod::Ablation, ImportanceMethod::Activation}) {
+  for (auto method : {ImportanceMethod::Ablation, ImportanceMethod::Activation, ImportanceMethod::Gradient}) {
     HeadScores s = score_heads(method, m, calibration(), {});
     EXPECT_NEAR(s.raw[1][2], 0.0, 1e-12) << importance_name(method);
     for (int l = 0; l < 2; ++l) {
@@ -68,6 +70,27 @@ TEST(HeadImportanceTest, SilentHeadScoresZeroByAblationAndActivation) {
   HeadScores h = score_heads(ImportanceMethod::Ablation, m, calibration(), hidden);
   EXPECT_NEAR(h.raw[1][2], 0.0, 1e-12);
   EXPECT_GT(h.raw[0][0], 0.0);
+}
+
+TEST(HeadImportanceTest, RankAgreementIsSpearmansWithTiedRanksShared) {
+  EXPECT_DOUBLE_EQ(rank_agreement({{1, 2}, {3, 4}}, {{10, 20}, {35, 40}}), 1.0);
+  EXPECT_DOUBLE_EQ(rank_agreement({{1, 2, 3, 4}}, {{4, 3, 2, 1}}), -1.0);
+  // Ranks (0, 1.5, 1.5, 3) against (0, 1, 2, 3): 4.5 / sqrt(4.5 * 5).
+  EXPECT_NEAR(rank_agreement({{1, 2, 2, 5}}, {{1, 2, 3, 4}}), 4.5 / std::sqrt(4.5 * 5.0), 1e-12);
+}
+
+TEST(HeadImportanceTest, GradientEstimatesAreAllKeptAndRawIsTheChosenOne) {
+  Model m = test_model();
+  ImportanceOptions o;
+  o.gradient_estimate = GradientEstimate::ChunkAbs;
+  o.all_estimates = true;
+  HeadScores s = score_heads(ImportanceMethod::Gradient, m, calibration(), o);
+  ASSERT_EQ(s.estimates.size(), 6u);
+  EXPECT_EQ(s.raw, s.estimates.at("chunk-abs"));
+  // |mean| <= mean |.| (Jensen), per head.
+  for (int l = 0; l < 2; ++l) {
+    for (int h = 0; h < 4; ++h) EXPECT_LE(s.estimates.at("taylor")[l][h], s.estimates.at("chunk-abs")[l][h] + 1e-12);
+  }
 }
 
 TEST(HeadImportanceTest, RandomIsReproducible) {
@@ -87,7 +110,10 @@ TEST(HeadImportanceTest, RandomIsReproducible) {
 
 TEST(HeadImportanceTest, ParsesNames) {
   EXPECT_EQ(parse_importance("ablation").value(), ImportanceMethod::Ablation);
-  EXPECT_FALSE(parse_importance("gradient").ok());
+  EXPECT_EQ(parse_importance("gradient").value(), ImportanceMethod::Gradient);
+  EXPECT_FALSE(parse_importance("gradients").ok());
+  EXPECT_EQ(parse_gradient_estimate("taylor").value(), GradientEstimate::Taylor);
+  EXPECT_FALSE(parse_gradient_estimate("fisher").ok());
 }
 
 }  // namespace

@@ -130,7 +130,10 @@ std::string report_json(const CompressReport& r) {
   json scores = json::object();
   for (const auto& s : r.scores) {
     scores[importance_name(s.method)] = {{"raw", s.raw}, {"normalized", s.normalized}, {"seconds", s.seconds}};
+    if (!s.estimates.empty()) scores[importance_name(s.method)]["estimates"] = s.estimates;
   }
+  json steps = json::array();
+  for (const auto& [name, seconds] : r.step_seconds) steps.push_back({{"step", name}, {"seconds", seconds}});
   json curves = json::object();
   for (const auto& [name, pts] : r.curves) {
     json arr = json::array();
@@ -152,6 +155,8 @@ std::string report_json(const CompressReport& r) {
             {"plan", json::parse(r.plan.to_json())},
             {"importance_scores", scores},
             {"retention_curves", curves},
+            {"rank_agreement_with_ablation", r.rank_agreement},
+            {"steps", steps},
             {"float_weights", r.float_weights},
             {"seconds", r.seconds}};
   if (r.before.eval && r.after.eval && r.before.eval->top1_accuracy > 0) {
@@ -193,6 +198,16 @@ std::string report_table(const CompressReport& r) {
   if (r.before.peak_rss_bytes && r.after.peak_rss_bytes) {
     opt("peak RSS (MiB)", *r.before.peak_rss_bytes / 1048576.0, *r.after.peak_rss_bytes / 1048576.0, "%.1f");
   }
+  if (!r.step_seconds.empty()) {
+    o << "\ntime taken\n";
+    auto line = [&](const std::string& name, double seconds) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "  %-36s %9.2f s\n", name.c_str(), seconds);
+      o << buf;
+    };
+    for (const auto& [name, seconds] : r.step_seconds) line(name, seconds);
+    line("total", r.seconds);
+  }
   return o.str();
 }
 
@@ -213,6 +228,12 @@ std::string report_html(const CompressReport& r) {
   if (!r.curves.empty()) {
     o << "<h2>Top-1 retention against the fraction of heads pruned</h2><p>On " << escape(r.options.eval_path)
       << "; each scorer's least important key/value groups removed first.</p>" << curves_svg(r.curves);
+  }
+  if (!r.rank_agreement.empty()) {
+    o << "<h2>Rank agreement with exact ablation</h2><p>Spearman correlation of each scorer's per-head scores with "
+         "ablation's, over all heads.</p><table>";
+    for (const auto& [name, rho] : r.rank_agreement) o << "<tr><td>" << escape(name) << "</td><td>" << fmt("%.3f", rho) << "</td></tr>";
+    o << "</table>";
   }
   if (!r.scores.empty()) {
     o << "<h2>Head importance</h2>";

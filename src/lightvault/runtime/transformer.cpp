@@ -17,9 +17,6 @@ void rmsnorm(float* out, const float* x, const Tensor& weight, int n, float eps)
   for (int i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
 }
 
-namespace {
-
-// Rotates each adjacent pair (v[2i], v[2i+1]) of every head by pos * inv_freq[i].
 void rope(float* v, int n_heads, int head_dim, int pos, const std::vector<float>& inv_freq) {
   for (int i = 0; i < head_dim / 2; ++i) {
     const float angle = static_cast<float>(pos) * inv_freq[i];
@@ -33,7 +30,32 @@ void rope(float* v, int n_heads, int head_dim, int pos, const std::vector<float>
   }
 }
 
+void attend(const float* q, const float* keys, const float* values, int64_t stride, int len, int hd, float* probs,
+            float* out) {
+  const float inv_sqrt_hd = 1.0f / std::sqrt(static_cast<float>(hd));
+  float max_score = -INFINITY;
+  for (int t = 0; t < len; ++t) {
+    probs[t] = dot(q, keys + t * stride, hd) * inv_sqrt_hd;
+    max_score = std::max(max_score, probs[t]);
+  }
+  float sum = 0.0f;
+  for (int t = 0; t < len; ++t) {
+    probs[t] = std::exp(probs[t] - max_score);
+    sum += probs[t];
+  }
+  std::fill_n(out, hd, 0.0f);
+  for (int t = 0; t < len; ++t) {
+    probs[t] /= sum;
+    axpy(probs[t], values + t * stride, out, hd);
+  }
+}
+
+namespace {
+
 float silu(float x) { return x / (1.0f + std::exp(-x)); }
+
+// Copies n floats from p into v.
+void record(std::vector<float>& v, const float* p, int64_t n) { v.assign(p, p + n); }
 
 }  // namespace
 
@@ -53,7 +75,6 @@ void Transformer::attention(int layer, const Batch& batch, const std::vector<KvC
   const auto& shape = config().layers[layer];
   const int hd = config().head_dim, n_heads = shape.n_heads, group = n_heads / shape.n_kv_heads;
   const int rows = batch.size(), q_width = n_heads * hd, kv_width = shape.n_kv_heads * hd;
-  const float inv_sqrt_hd = 1.0f / std::sqrt(static_cast<float>(hd));
 
   for (int i = 0; i < rows; ++i) {
     rope(&q_[int64_t{i} * q_width], n_heads, hd, batch.pos[i], inv_freq_);
@@ -66,26 +87,10 @@ void Transformer::attention(int layer, const Batch& batch, const std::vector<KvC
   auto head = [&](int i, int h, std::vector<float>& scores) {
     KvCache& cache = *caches[batch.seq[i]];
     const int len = batch.pos[i] + 1;
-    const int kv_head = h / group;
-    const float* q = &q_[int64_t{i} * q_width + h * hd];
+    const int kv_offset = h / group * hd;
     scores.resize(static_cast<size_t>(len));
-    float max_score = -INFINITY;
-    for (int t = 0; t < len; ++t) {
-      scores[t] = dot(q, cache.key(layer, t) + kv_head * hd, hd) * inv_sqrt_hd;
-      max_score = std::max(max_score, scores[t]);
-    }
-    float sum = 0.0f;
-    for (int t = 0; t < len; ++t) {
-      scores[t] = std::exp(scores[t] - max_score);
-      sum += scores[t];
-    }
-    float* out = &att_[int64_t{i} * q_width + h * hd];
-    std::fill_n(out, hd, 0.0f);
-    for (int t = 0; t < len; ++t) axpy(scores[t] / sum, cache.value(layer, t) + kv_head * hd, out, hd);
-    if (!mask_.empty()) {
-      const float m = mask_[layer][h];
-      for (int d = 0; d < hd; ++d) out[d] *= m;
-    }
+    attend(&q_[int64_t{i} * q_width + h * hd], cache.key(layer, 0) + kv_offset, cache.value(layer, 0) + kv_offset,
+           kv_width, len, hd, scores.data(), &att_[int64_t{i} * q_width + h * hd]);
   };
   // Small work stays on this thread (see matmul).
   const int64_t work = int64_t{rows} * n_heads * (batch.pos.empty() ? 1 : batch.pos.back() + 1) * hd;
@@ -103,6 +108,10 @@ void Transformer::run_layer(int layer, const Batch& batch, const std::vector<KvC
   const int rows = batch.size(), dim = c.dim, hidden = c.hidden_dim;
   xn_.resize(static_cast<size_t>(rows) * dim);
   out_.resize(static_cast<size_t>(rows) * dim);
+  if (tape_) {
+    tape_->layers.resize(static_cast<size_t>(c.n_layers()));
+    record(tape_->layers[layer].x_in, x, int64_t{rows} * dim);
+  }
 
   if (shape.n_heads > 0) {
     const int q_width = shape.n_heads * c.head_dim, kv_width = shape.n_kv_heads * c.head_dim;
@@ -115,6 +124,21 @@ void Transformer::run_layer(int layer, const Batch& batch, const std::vector<KvC
     matmul(w.wk, xn_.data(), rows, k_.data());
     matmul(w.wv, xn_.data(), rows, v_.data());
     attention(layer, batch, caches);
+    if (tape_) {
+      LayerTape& t = tape_->layers[layer];
+      record(t.q, q_.data(), int64_t{rows} * q_width);
+      record(t.k, k_.data(), int64_t{rows} * kv_width);
+      record(t.v, v_.data(), int64_t{rows} * kv_width);
+      record(t.heads, att_.data(), int64_t{rows} * q_width);
+    }
+    if (!mask_.empty()) {
+      for (int i = 0; i < rows; ++i) {
+        for (int h = 0; h < shape.n_heads; ++h) {
+          const float g = mask_[layer][h];
+          for (int d = 0; d < c.head_dim; ++d) att_[int64_t{i} * q_width + h * c.head_dim + d] *= g;
+        }
+      }
+    }
     if (observer_) observer_(layer, batch, att_.data());
     matmul(w.wo, att_.data(), rows, out_.data());
     for (int64_t i = 0; i < int64_t{rows} * dim; ++i) x[i] += out_[i];
@@ -125,6 +149,12 @@ void Transformer::run_layer(int layer, const Batch& batch, const std::vector<KvC
   for (int i = 0; i < rows; ++i) rmsnorm(&xn_[int64_t{i} * dim], x + int64_t{i} * dim, w.ffn_norm, dim, c.norm_eps);
   matmul(w.w_gate, xn_.data(), rows, gate_.data());
   matmul(w.w_up, xn_.data(), rows, up_.data());
+  if (tape_) {
+    LayerTape& t = tape_->layers[layer];
+    record(t.x_mid, x, int64_t{rows} * dim);
+    record(t.ffn_gate, gate_.data(), int64_t{rows} * hidden);
+    record(t.ffn_up, up_.data(), int64_t{rows} * hidden);
+  }
   for (int64_t i = 0; i < int64_t{rows} * hidden; ++i) gate_[i] = silu(gate_[i]) * up_[i];
   matmul(w.w_down, gate_.data(), rows, out_.data());
   for (int64_t i = 0; i < int64_t{rows} * dim; ++i) x[i] += out_[i];

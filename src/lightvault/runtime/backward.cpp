@@ -1,0 +1,232 @@
+#include "lightvault/runtime/backward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include "lightvault/tensor/kernels.h"
+#include "lightvault/tensor/thread_pool.h"
+
+namespace lv {
+namespace {
+
+float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+
+// Wᵀ as an F32 tensor, built 64 rows of W at a time so that both sides stay in cache.
+Tensor transposed_f32(const Tensor& w) {
+  Tensor t = Tensor::zeros_f32(w.cols, w.rows);
+  float* out = t.mutable_f32();
+  constexpr int64_t kBlock = 64;
+  const int64_t blocks = (w.rows + kBlock - 1) / kBlock;
+  parallel_for(blocks, 1, [&](int64_t first, int64_t last) {
+    std::vector<float> rows(static_cast<size_t>(kBlock * w.cols));
+    for (int64_t b = first; b < last; ++b) {
+      const int64_t r0 = b * kBlock, n = std::min(kBlock, w.rows - r0);
+      for (int64_t i = 0; i < n; ++i) dequantize_row(w, r0 + i, &rows[i * w.cols]);
+      for (int64_t c = 0; c < w.cols; ++c) {
+        for (int64_t i = 0; i < n; ++i) out[c * w.rows + r0 + i] = rows[i * w.cols + c];
+      }
+    }
+  });
+  return t;
+}
+
+double inner(const float* a, const float* b, int n) {
+  double s = 0.0;
+  for (int i = 0; i < n; ++i) s += static_cast<double>(a[i]) * b[i];
+  return s;
+}
+
+void add(std::vector<float>& y, const std::vector<float>& x) {
+  for (size_t i = 0; i < y.size(); ++i) y[i] += x[i];
+}
+
+}  // namespace
+
+void rmsnorm_backward(const float* x, const Tensor& weight, const float* dy, int n, float eps, float* dx) {
+  const float* w = weight.f32();
+  double ss = 0.0, dot_dy_w_x = 0.0;
+  for (int i = 0; i < n; ++i) {
+    ss += static_cast<double>(x[i]) * x[i];
+    dot_dy_w_x += static_cast<double>(dy[i]) * w[i] * x[i];
+  }
+  const double r = 1.0 / std::sqrt(ss / n + eps);
+  const double c = r * r * r / n * dot_dy_w_x;
+  for (int i = 0; i < n; ++i) dx[i] += static_cast<float>(r * w[i] * dy[i] - c * x[i]);
+}
+
+void swiglu_backward(const float* a, const float* b, const float* dh, int64_t n, float* da, float* db) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float s = sigmoid(a[i]);
+    db[i] = dh[i] * a[i] * s;
+    da[i] = dh[i] * b[i] * s * (1.0f + a[i] * (1.0f - s));
+  }
+}
+
+void attention_backward(const float* q, const float* k, const float* v, const float* d_out, int rows, int n_heads,
+                        int n_kv_heads, int head_dim, float* dq, float* dk, float* dv) {
+  const int hd = head_dim, group = n_heads / n_kv_heads;
+  const int64_t q_width = int64_t{n_heads} * hd, kv_width = int64_t{n_kv_heads} * hd;
+  const float inv_sqrt_hd = 1.0f / std::sqrt(static_cast<float>(hd));
+  // Key/value heads are independent: each thread owns the dk, dv columns of its heads.
+  parallel_for(n_kv_heads, 1, [&](int64_t first, int64_t last) {
+    for (int g = static_cast<int>(first); g < last; ++g) {
+      std::vector<float> p(static_cast<size_t>(rows)), dp(static_cast<size_t>(rows)), out(static_cast<size_t>(hd));
+      const float* keys = k + int64_t{g} * hd;
+      const float* values = v + int64_t{g} * hd;
+      for (int h = g * group; h < (g + 1) * group; ++h) {
+        for (int i = 0; i < rows; ++i) {
+          const float* qi = q + i * q_width + h * hd;
+          const float* doi = d_out + i * q_width + h * hd;
+          const int len = i + 1;
+          attend(qi, keys, values, kv_width, len, hd, p.data(), out.data());
+          // o = Σ_t p_t v_t:  dv_t += p_t do,  dp_t = ⟨do, v_t⟩.
+          double p_dot_dp = 0.0;
+          for (int t = 0; t < len; ++t) {
+            dp[t] = dot(doi, values + t * kv_width, hd);
+            p_dot_dp += static_cast<double>(p[t]) * dp[t];
+            axpy(p[t], doi, dv + t * kv_width + int64_t{g} * hd, hd);
+          }
+          // p = softmax(s): ds_t = p_t (dp_t − Σ p dp);  s_t = ⟨q, k_t⟩/√d.
+          float* dqi = dq + i * q_width + h * hd;
+          for (int t = 0; t < len; ++t) {
+            const float ds = p[t] * (dp[t] - static_cast<float>(p_dot_dp)) * inv_sqrt_hd;
+            axpy(ds, keys + t * kv_width, dqi, hd);
+            axpy(ds, qi, dk + t * kv_width + int64_t{g} * hd, hd);
+          }
+        }
+      }
+    }
+  });
+}
+
+double cross_entropy_backward(const float* logits, int vocab, int target, float scale, float* dlogits) {
+  const float max = *std::max_element(logits, logits + vocab);
+  double sum = 0.0;
+  for (int i = 0; i < vocab; ++i) sum += std::exp(static_cast<double>(logits[i]) - max);
+  for (int i = 0; i < vocab; ++i) {
+    dlogits[i] = scale * static_cast<float>(std::exp(static_cast<double>(logits[i]) - max) / sum);
+  }
+  dlogits[target] -= scale;
+  return std::log(sum) + max - logits[target];
+}
+
+void matmul_transposed(const Tensor& W, const float* dY, int64_t n, float* dX) {
+  matmul(transposed_f32(W), dY, n, dX);
+}
+
+GateGradients gate_gradients(Transformer& transformer, const std::vector<int>& tokens, Objective objective,
+                             uint64_t seed) {
+  const Model& m = transformer.model();
+  const ModelConfig& c = m.config;
+  const int rows = static_cast<int>(tokens.size()), dim = c.dim, hidden = c.hidden_dim, hd = c.head_dim;
+  const int vocab = c.vocab_size, n_layers = c.n_layers();
+  const auto& gates = transformer.head_mask();
+
+  // Forward, recording every layer's activations.
+  Batch batch;
+  batch.add(0, tokens.data(), rows, 0);
+  KvCache cache(c, rows);
+  std::vector<KvCache*> caches = {&cache};
+  ForwardTape tape;
+  transformer.set_tape(&tape);
+  std::vector<float> x(static_cast<size_t>(rows) * dim);
+  transformer.embed(batch, x.data());
+  for (int l = 0; l < n_layers; ++l) transformer.run_layer(l, batch, caches, x.data());
+  transformer.set_tape(nullptr);
+  std::vector<int> all_rows(static_cast<size_t>(rows));
+  std::iota(all_rows.begin(), all_rows.end(), 0);
+  std::vector<float> logits(static_cast<size_t>(rows) * vocab);
+  transformer.compute_logits(x.data(), all_rows, logits.data());
+
+  GateGradients g;
+  std::vector<float> dlogits(logits.size(), 0.0f);
+  if (objective == Objective::NextTokenCrossEntropy) {
+    // Row j predicts tokens[j + 1].
+    const float scale = 1.0f / static_cast<float>(rows - 1);
+    for (int j = 0; j + 1 < rows; ++j) {
+      g.loss += cross_entropy_backward(&logits[int64_t{j} * vocab], vocab, tokens[j + 1], scale,
+                                       &dlogits[int64_t{j} * vocab]);
+    }
+    g.loss /= rows - 1;
+  } else {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> normal;
+    for (int j = 0; j < rows; ++j) {
+      float* d = &dlogits[int64_t{j} * vocab];
+      double mean = 0.0;
+      for (int v = 0; v < vocab; ++v) mean += d[v] = normal(rng);
+      for (int v = 0; v < vocab; ++v) d[v] -= static_cast<float>(mean / vocab);
+      g.loss += inner(d, &logits[int64_t{j} * vocab], vocab);
+    }
+  }
+
+  // Classifier and final norm.
+  std::vector<float> dx(static_cast<size_t>(rows) * dim, 0.0f), dn(dx.size()), dn2(dx.size());
+  matmul_transposed(m.classifier, dlogits.data(), rows, dn.data());
+  for (int i = 0; i < rows; ++i) {
+    rmsnorm_backward(&x[int64_t{i} * dim], m.output_norm, &dn[int64_t{i} * dim], dim, c.norm_eps, &dx[int64_t{i} * dim]);
+  }
+
+  g.gate.resize(static_cast<size_t>(n_layers));
+  g.by_row.resize(static_cast<size_t>(n_layers));
+  std::vector<float> dh(static_cast<size_t>(rows) * hidden), da(dh.size()), db(dh.size());
+  for (int l = n_layers - 1; l >= 0; --l) {
+    const LayerTape& t = tape.layers[l];
+    const auto& w = m.layers[l];
+    const auto& shape = c.layers[l];
+
+    // Feed-forward: x_out = x_mid + Wdown · (silu(a) ⊙ b), a and b from rmsnorm(x_mid).
+    matmul_transposed(w.w_down, dx.data(), rows, dh.data());
+    swiglu_backward(t.ffn_gate.data(), t.ffn_up.data(), dh.data(), int64_t{rows} * hidden, da.data(), db.data());
+    matmul_transposed(w.w_gate, da.data(), rows, dn.data());
+    matmul_transposed(w.w_up, db.data(), rows, dn2.data());
+    add(dn, dn2);
+    for (int i = 0; i < rows; ++i) {
+      rmsnorm_backward(&t.x_mid[int64_t{i} * dim], w.ffn_norm, &dn[int64_t{i} * dim], dim, c.norm_eps,
+                       &dx[int64_t{i} * dim]);
+    }
+    const int n_heads = shape.n_heads, n_kv = shape.n_kv_heads;
+    g.gate[l].assign(static_cast<size_t>(n_heads), 0.0);
+    if (n_heads == 0) continue;
+
+    // Attention: x_mid = x_in + Wo · (g ⊙ o).
+    const int64_t q_width = int64_t{n_heads} * hd, kv_width = int64_t{n_kv} * hd;
+    std::vector<float> d_heads(static_cast<size_t>(rows * q_width));
+    matmul_transposed(w.wo, dx.data(), rows, d_heads.data());
+    g.by_row[l].resize(static_cast<size_t>(rows) * n_heads);
+    for (int i = 0; i < rows; ++i) {
+      for (int h = 0; h < n_heads; ++h) {
+        float* d = &d_heads[i * q_width + h * hd];
+        const float term = dot(d, &t.heads[i * q_width + h * hd], hd);
+        g.by_row[l][static_cast<size_t>(i) * n_heads + h] = term;
+        g.gate[l][h] += term;
+        if (!gates.empty()) {
+          for (int e = 0; e < hd; ++e) d[e] *= gates[l][h];
+        }
+      }
+    }
+    std::vector<float> dq(static_cast<size_t>(rows * q_width), 0.0f), dk(static_cast<size_t>(rows * kv_width), 0.0f),
+        dv(dk.size(), 0.0f);
+    attention_backward(t.q.data(), t.k.data(), t.v.data(), d_heads.data(), rows, n_heads, n_kv, hd, dq.data(),
+                       dk.data(), dv.data());
+    for (int i = 0; i < rows; ++i) {
+      rope(&dq[i * q_width], n_heads, hd, -i, transformer.rope_inv_freq());
+      rope(&dk[i * kv_width], n_kv, hd, -i, transformer.rope_inv_freq());
+    }
+    matmul_transposed(w.wq, dq.data(), rows, dn.data());
+    matmul_transposed(w.wk, dk.data(), rows, dn2.data());
+    add(dn, dn2);
+    matmul_transposed(w.wv, dv.data(), rows, dn2.data());
+    add(dn, dn2);
+    for (int i = 0; i < rows; ++i) {
+      rmsnorm_backward(&t.x_in[int64_t{i} * dim], w.attn_norm, &dn[int64_t{i} * dim], dim, c.norm_eps,
+                       &dx[int64_t{i} * dim]);
+    }
+  }
+  g.embedding = std::move(dx);
+  return g;
+}
+
+}  // namespace lv
