@@ -105,9 +105,11 @@ class Pool {
       }
     }
     // Workers that picked up the job may still be about to look at it: it lives on the
-    // caller's stack, so wait until none holds it (they do no work there any more).
+    // caller's stack, so wait until none holds it (they do no work there any more). Yield
+    // rather than spin: a worker preempted in that window needs a core to leave it, and on a
+    // busy machine the spinning caller may be sitting on the only one it could get.
     job_.store(nullptr, std::memory_order_seq_cst);
-    while (active_.load(std::memory_order_seq_cst) > 0) _mm_pause();
+    while (active_.load(std::memory_order_seq_cst) > 0) std::this_thread::yield();
   }
 
   static void work(Job& job) {
