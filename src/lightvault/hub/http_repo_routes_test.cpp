@@ -22,22 +22,11 @@ using json = nlohmann::json;
 
 const std::string kAdmin = "lvt_test_admin_token_data_0123456789";
 
-class HubHttpDataTest : public ::testing::Test {
+class HubHttpDataTest : public testing::LoopbackServerTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("lv_http_data_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    auto s = HubServer::open(testing::test_server_options((dir_ / "data").string(), kAdmin));
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    server_ = std::move(*s);
-    auto port = server_->start_background();
-    ASSERT_TRUE(port.ok()) << port.error().message;
-    port_ = *port;
-  }
-  void TearDown() override {
-    server_.reset();
-    fs::remove_all(dir_);
+    make_test_dir("lv_http_data_");
+    start_server(testing::test_server_options((dir_ / "data").string(), kAdmin));
   }
   httplib::Result post(const std::string& path, const std::string& token, const std::string& body,
                        const std::string& type = "application/json") {
@@ -70,10 +59,6 @@ class HubHttpDataTest : public ::testing::Test {
     for (size_t p; (p = e.find(sha)) != std::string::npos;) e.replace(p, sha.size(), "SHA");
     return e;
   }
-
-  fs::path dir_;
-  std::unique_ptr<HubServer> server_;
-  int port_ = 0;
 };
 
 TEST_F(HubHttpDataTest, NoRouteThatTakesASha256ReachesAnotherRepositorysBlob) {

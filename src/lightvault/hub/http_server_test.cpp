@@ -30,24 +30,13 @@ using json = nlohmann::json;
 
 const std::string kAdminToken = "lvt_test_admin_token_0123456789abcdef";
 
-class HubHttpTest : public ::testing::Test {
+class HubHttpTest : public testing::LoopbackServerTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("lv_http_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    make_test_dir("lv_http_");
     ServerOptions opt = testing::test_server_options(dir_.string(), kAdminToken);
     opt.segment_size = 4096;
-    auto s = HubServer::open(opt);
-    ASSERT_TRUE(s.ok()) << s.error().message;
-    server_ = std::move(*s);
-    auto port = server_->start_background();
-    ASSERT_TRUE(port.ok()) << port.error().message;
-    port_ = *port;
-  }
-  void TearDown() override {
-    server_.reset();
-    fs::remove_all(dir_);
+    start_server(opt);
   }
 
   httplib::Client client() {
@@ -101,10 +90,6 @@ class HubHttpTest : public ::testing::Test {
     auto r = server_->catalog().sql().exec("SELECT COUNT(*) FROM " + table);
     return std::stoll(*r->rows[0][0]);
   }
-
-  fs::path dir_;
-  std::unique_ptr<HubServer> server_;
-  int port_ = 0;
 };
 
 // A raw TCP connection to a test server, for requests httplib's client would not send.
