@@ -17,36 +17,28 @@ namespace lv {
 namespace {
 
 using testing_support::Completed;
+using testing_support::read_all;
 using testing_support::run_lightvault;
+using testing_support::temp_path;
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-// ctest runs tests in parallel processes: keep their files apart.
-std::string temp(const std::string& name) {
-  return (fs::path(testing::TempDir()) / (std::to_string(getpid()) + "-" + name)).string();
-}
-
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 class CompressTest : public testing::Test {
  protected:
   void SetUp() override {
     const std::string shared = std::string(LV_SHARED_MODELS);
-    calib_ = temp("calib.txt");
-    eval_ = temp("eval.txt");
+    calib_ = temp_path("calib.txt");
+    eval_ = temp_path("eval.txt");
     if (fs::exists(shared + "/stories260K/stories260K.bin")) {
       model_ = shared + "/stories260K/stories260K.bin";
       tokenizer_ = shared + "/stories260K/tok512.bin";
       // Disjoint halves of the text: calibration from the start, evaluation from the end.
-      std::string text = read(shared + "/text/tinystories_valid_a.txt");
+      std::string text = read_all(shared + "/text/tinystories_valid_a.txt");
       std::ofstream(calib_) << text.substr(0, 40000);
       std::ofstream(eval_) << text.substr(text.size() - 40000);
     } else {
-      model_ = temp("synth.bin");
-      tokenizer_ = temp("synth.tok.bin");
+      model_ = temp_path("synth.bin");
+      tokenizer_ = temp_path("synth.tok.bin");
       Completed c = run_lightvault({"synth", "--dim", "64", "--hidden", "96", "--layers", "3", "--heads", "8",
                                     "--kv-heads", "4", "--vocab", "400", "--ctx", "128", "-o", model_, "--tokenizer-out", tokenizer_});
       ASSERT_EQ(c.exit_code, 0) << c.err;
@@ -67,13 +59,13 @@ class CompressTest : public testing::Test {
 };
 
 TEST_F(CompressTest, ReportIsReproducedByEvalOnTheOutput) {
-  const std::string out = temp("pruned.gguf");
+  const std::string out = temp_path("pruned.gguf");
   Completed c = compress({"-o", out, "--importance", "ablation", "--ratio", "0.25", "--quant", "channel",
                           "--curve-chunks", "4", "--compare-scorers"});
   ASSERT_EQ(c.exit_code, 0) << c.err;
   ASSERT_TRUE(fs::exists(out + ".report.html"));
   ASSERT_TRUE(fs::exists(out + ".plan.json"));
-  json report = json::parse(read(out + ".report.json"));
+  json report = json::parse(read_all(out + ".report.json"));
   EXPECT_LT(report["after"]["parameters"].get<int64_t>(), report["before"]["parameters"].get<int64_t>());
   EXPECT_LT(report["after"]["attention_parameters"].get<int64_t>(), report["before"]["attention_parameters"].get<int64_t>());
   EXPECT_GT(report["removed_heads"].get<int>(), 0);
@@ -103,11 +95,11 @@ TEST_F(CompressTest, ReportIsReproducedByEvalOnTheOutput) {
 }
 
 TEST_F(CompressTest, GradientScoresAloneByDefaultAndRefinesTheBoundaryByAblation) {
-  const std::string out = temp("grad.gguf");
+  const std::string out = temp_path("grad.gguf");
   Completed c = compress({"-o", out, "--importance", "gradient", "--ratio", "0.25", "--refine", "4"});
   ASSERT_EQ(c.exit_code, 0) << c.err;
   EXPECT_NE(c.out.find("time taken"), std::string::npos) << c.out;
-  json report = json::parse(read(out + ".report.json"));
+  json report = json::parse(read_all(out + ".report.json"));
   ASSERT_EQ(report["importance_scores"].size(), 1u);  // no other scorer without --compare-scorers
   EXPECT_TRUE(report["importance_scores"].contains("gradient"));
   EXPECT_TRUE(report["retention_curves"].empty());
@@ -117,16 +109,16 @@ TEST_F(CompressTest, GradientScoresAloneByDefaultAndRefinesTheBoundaryByAblation
   EXPECT_NE(std::find(steps.begin(), steps.end(), "refining 4 heads by ablation"), steps.end());
   EXPECT_GT(report["removed_heads"].get<int>(), 0);
 
-  Completed bad = compress({"-o", temp("never.gguf"), "--threshold", "0.1", "--refine", "4"});
+  Completed bad = compress({"-o", temp_path("never.gguf"), "--threshold", "0.1", "--refine", "4"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.last_err_line().find("--refine"), std::string::npos) << bad.err;
 }
 
 TEST_F(CompressTest, QuantizeOnlyKeepsEveryHead) {
-  const std::string out = temp("q.gguf");
+  const std::string out = temp_path("q.gguf");
   Completed c = compress({"-o", out, "--quant", "block32"});
   ASSERT_EQ(c.exit_code, 0) << c.err;
-  json report = json::parse(read(out + ".report.json"));
+  json report = json::parse(read_all(out + ".report.json"));
   EXPECT_EQ(report["removed_heads"].get<int>(), 0);
   EXPECT_EQ(report["after"]["parameters"].get<int64_t>(), report["before"]["parameters"].get<int64_t>());
   EXPECT_LT(report["after"]["file_size"].get<int64_t>(), report["before"]["file_size"].get<int64_t>());
@@ -134,10 +126,10 @@ TEST_F(CompressTest, QuantizeOnlyKeepsEveryHead) {
 }
 
 TEST_F(CompressTest, ReportsTheWeightsLeftInFloat) {
-  const std::string out = temp("kf.gguf");
+  const std::string out = temp_path("kf.gguf");
   Completed c = compress({"-o", out, "--quant", "channel", "--keep-float", "attention"});
   ASSERT_EQ(c.exit_code, 0) << c.err;
-  json report = json::parse(read(out + ".report.json"));
+  json report = json::parse(read_all(out + ".report.json"));
   Completed inspect = run_lightvault({"inspect", out, "--json"});
   ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
   const int layers = json::parse(inspect.out)["n_layers"].get<int>();
@@ -154,33 +146,33 @@ TEST_F(CompressTest, ReportsTheWeightsLeftInFloat) {
   }
   EXPECT_EQ(attention, 4 * layers);
 
-  Completed bad = compress({"-o", temp("kf2.gguf"), "--keep-float", "embeddings"});
+  Completed bad = compress({"-o", temp_path("kf2.gguf"), "--keep-float", "embeddings"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.last_err_line().find("--keep-float"), std::string::npos) << bad.err;
 }
 
 TEST_F(CompressTest, RefusesOverlappingTexts) {
   Completed c = run_lightvault({"compress", model_, "--tokenizer", tokenizer_, "--calib", eval_, "--eval", eval_,
-                                "-o", temp("x.gguf"), "--ratio", "0.1", "--no-speed"});
+                                "-o", temp_path("x.gguf"), "--ratio", "0.1", "--no-speed"});
   EXPECT_EQ(c.exit_code, 2);
   EXPECT_NE(c.last_err_line().find("must not overlap"), std::string::npos) << c.err;
 }
 
 TEST_F(CompressTest, RefusesABadPlan) {
-  const std::string plan = temp("bad.plan.json");
-  const std::string out = temp("p.gguf");
+  const std::string plan = temp_path("bad.plan.json");
+  const std::string out = temp_path("p.gguf");
   Completed c = compress({"-o", out, "--importance", "magnitude", "--ratio", "0.1"});
   ASSERT_EQ(c.exit_code, 0) << c.err;
-  json p = json::parse(read(out + ".plan.json"));
+  json p = json::parse(read_all(out + ".plan.json"));
   int heads = p["model"]["heads"][0].get<int>();
   std::vector<int> all;
   for (int h = 0; h < heads; ++h) all.push_back(h);
   p["layers"][0]["remove_heads"] = all;
   std::ofstream(plan) << p.dump();
-  Completed bad = compress({"-o", temp("never.gguf"), "--plan", plan});
+  Completed bad = compress({"-o", temp_path("never.gguf"), "--plan", plan});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.last_err_line().find(plan + ": removes every head (layer 0)"), std::string::npos) << bad.err;
-  EXPECT_FALSE(fs::exists(temp("never.gguf")));
+  EXPECT_FALSE(fs::exists(temp_path("never.gguf")));
 }
 
 }  // namespace

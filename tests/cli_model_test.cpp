@@ -13,20 +13,12 @@ namespace lv {
 namespace {
 
 using testing_support::Completed;
+using testing_support::read_all;
 using testing_support::run_lightvault;
+using testing_support::temp_path;
 namespace fs = std::filesystem;
 
 const std::string kShared = LV_SHARED_MODELS;
-
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// ctest runs tests in parallel processes: keep their files apart.
-std::string temp(const std::string& name) {
-  return (fs::path(testing::TempDir()) / (std::to_string(getpid()) + "-" + name)).string();
-}
 
 void expect_bad_input(const Completed& c, const std::string& names) {
   EXPECT_EQ(c.exit_code, 2) << c.err;
@@ -47,7 +39,7 @@ TEST_P(SharedModelTest, GreedyGenerationMatchesLlama2cReference) {
   Completed c = run_lightvault({"run", dir_ + "/" + GetParam() + ".bin", "--tokenizer", dir_ + "/tok512.bin", "-p",
                                 "Once upon a time", "-n", "100", "--temp", "0"});
   ASSERT_EQ(c.exit_code, 0) << c.err;
-  EXPECT_EQ(c.out, read(dir_ + "/greedy_once_upon_a_time.txt"));
+  EXPECT_EQ(c.out, read_all(dir_ + "/greedy_once_upon_a_time.txt"));
   EXPECT_NE(c.last_err_line().find("prefill: "), std::string::npos);
   EXPECT_NE(c.last_err_line().find(" tok/s, decode: "), std::string::npos);
 }
@@ -57,8 +49,8 @@ INSTANTIATE_TEST_SUITE_P(Models, SharedModelTest, testing::Values("stories260K",
 class CliBadInputTest : public testing::Test {
  protected:
   void SetUp() override {
-    model_ = temp("cli.bin");
-    tok_ = temp("cli.tok.bin");
+    model_ = temp_path("cli.bin");
+    tok_ = temp_path("cli.tok.bin");
     Completed c = run_lightvault({"synth", "--dim", "32", "--hidden", "64", "--layers", "2", "--heads", "4",
                                   "--kv-heads", "2", "--vocab", "300", "--ctx", "64", "-o", model_, "--tokenizer-out", tok_});
     ASSERT_EQ(c.exit_code, 0) << c.err;
@@ -83,7 +75,7 @@ TEST_F(CliBadInputTest, TruncatedModel) {
 }
 
 TEST_F(CliBadInputTest, MissingFile) {
-  expect_bad_input(run_lightvault({"eval", temp("nope.bin"), "--text", tok_}), "nope.bin: no such file");
+  expect_bad_input(run_lightvault({"eval", temp_path("nope.bin"), "--text", tok_}), "nope.bin: no such file");
 }
 
 TEST_F(CliBadInputTest, TokenizerOfAnotherVocabulary) {
@@ -93,7 +85,7 @@ TEST_F(CliBadInputTest, TokenizerOfAnotherVocabulary) {
 }
 
 TEST_F(CliBadInputTest, AbsurdDimensions) {
-  std::string bytes = read(model_);
+  std::string bytes = read_all(model_);
   int32_t huge = INT32_MAX;
   std::memcpy(bytes.data(), &huge, 4);
   std::ofstream(model_, std::ios::binary | std::ios::trunc) << bytes;
@@ -101,9 +93,9 @@ TEST_F(CliBadInputTest, AbsurdDimensions) {
 }
 
 TEST_F(CliBadInputTest, GgufFileWithAWrongMagic) {
-  std::string gguf = temp("cli.gguf");
+  std::string gguf = temp_path("cli.gguf");
   ASSERT_EQ(run_lightvault({"convert", model_, "--tokenizer", tok_, "-o", gguf}).exit_code, 0);
-  std::string bytes = read(gguf);
+  std::string bytes = read_all(gguf);
   bytes[3] = 'X';
   std::ofstream(gguf, std::ios::binary | std::ios::trunc) << bytes;
   expect_bad_input(run_lightvault({"inspect", gguf}), gguf + ": not a GGUF file: magic is 'GGUX'");

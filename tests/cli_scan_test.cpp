@@ -14,22 +14,15 @@ namespace lv {
 namespace {
 
 using testing_support::Completed;
+using testing_support::read_all;
 using testing_support::run_lightvault;
+using testing_support::temp_path;
 namespace fs = std::filesystem;
 
-std::string temp(const std::string& name) {
-  return (fs::path(testing::TempDir()) / (std::to_string(getpid()) + "-scan-" + name)).string();
-}
-
 std::string write(const std::string& name, const std::string& content) {
-  const std::string path = temp(name);
+  const std::string path = temp_path(name);
   std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
   return path;
-}
-
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 void expect_bad_input(const Completed& c, const std::string& names) {
@@ -56,18 +49,18 @@ std::string blobs_csv(int poisoned) {
 
 TEST(CliScan, FlagsPoisonExitsOneAndWritesReports) {
   const std::string csv = write("poisoned.csv", blobs_csv(40));
-  const std::string json = temp("report.json"), html = temp("report.html");
+  const std::string json = temp_path("report.json"), html = temp_path("report.html");
   Completed c = run_lightvault({"scan", csv, "--label-column", "-1", "--json", json, "--html", html, "--seed", "3"});
   EXPECT_EQ(c.exit_code, 1) << c.err;
   EXPECT_NE(c.out.find("FLAGGED"), std::string::npos) << c.out;
-  const auto report = nlohmann::json::parse(read(json));
+  const auto report = nlohmann::json::parse(read_all(json));
   EXPECT_EQ(report["n"], 450);
   EXPECT_GE(report["flagged"].size(), 36u);
   EXPECT_EQ(report["suspicious_labels"], nlohmann::json::array({"0"}));
-  EXPECT_NE(read(html).find("<svg"), std::string::npos);
+  EXPECT_NE(read_all(html).find("<svg"), std::string::npos);
   Completed again = run_lightvault({"scan", csv, "--label-column", "-1", "--json", json + "2", "--seed", "3", "--no-fail"});
   EXPECT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(read(json + "2"), read(json)) << "the same seed must give the same report";
+  EXPECT_EQ(read_all(json + "2"), read_all(json)) << "the same seed must give the same report";
 }
 
 TEST(CliScan, CleanDataExitsZero) {
@@ -84,7 +77,7 @@ TEST(CliScan, BadInput) {
   expect_bad_input(run_lightvault({"scan", write("same.csv", "a\n1\n1\n1\n")}), "all 3 samples are identical");
   expect_bad_input(run_lightvault({"scan", write("col.csv", "a,b\n1,2\n"), "--label-column", "4"}), "label column 4 is out of range");
   expect_bad_input(run_lightvault({"scan", write("x.npy", "not numpy")}), "x.npy: not a .npy file");
-  expect_bad_input(run_lightvault({"scan", temp("missing.csv")}), "missing.csv: cannot open");
+  expect_bad_input(run_lightvault({"scan", temp_path("missing.csv")}), "missing.csv: cannot open");
   expect_bad_input(run_lightvault({"scan", write("t.txt", "hello\n"), "--format", "text"}), "needs --model");
 }
 
@@ -96,13 +89,13 @@ TEST(CliScan, TextWithTheSharedModel) {
     jsonl += "{\"text\": \"Once upon a time there was a little " + std::string(i % 2 ? "dog" : "cat") + " number " +
              std::to_string(i) + ".\", \"label\": \"" + std::to_string(i % 2) + "\"}\n";
   }
-  const std::string json = temp("text.json");
+  const std::string json = temp_path("text.json");
   Completed c = run_lightvault({"scan", write("stories.jsonl", jsonl), "--model", dir + "/stories260K.bin", "--tokenizer",
                                 dir + "/tok512.bin", "--layer", "2", "--json", json, "--no-fail"});
   ASSERT_EQ(c.exit_code, 0) << c.err;
-  EXPECT_EQ(nlohmann::json::parse(read(json))["n"], 12);
+  EXPECT_EQ(nlohmann::json::parse(read_all(json))["n"], 12);
   // A tokenizer of another vocabulary than the model's.
-  const std::string model = temp("synth.bin"), tok = temp("synth.tok.bin");
+  const std::string model = temp_path("synth.bin"), tok = temp_path("synth.tok.bin");
   Completed synth = run_lightvault({"synth", "--dim", "32", "--hidden", "64", "--layers", "2", "--heads", "4", "--kv-heads", "2",
                                     "--vocab", "300", "--ctx", "64", "-o", model, "--tokenizer-out", tok});
   ASSERT_EQ(synth.exit_code, 0) << synth.err;

@@ -8,24 +8,19 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "lightvault/util/text.h"
 #include "subprocess.h"
 
 namespace lv {
 namespace {
 
 using testing_support::Completed;
+using testing_support::read_all;
 using testing_support::run_lightvault;
 namespace fs = std::filesystem;
 
 const std::string kShared = LV_SHARED_MODELS;
 const std::vector<std::string> kPrompts = {"Once upon a time", "The little dog", "Lily wanted to", "One day, a boy named Tom",
                                            "The sun was shining"};
-
-std::string read(const std::string& path) {
-  auto bytes = read_file(path);
-  return bytes.ok() ? *bytes : "";
-}
 
 class CliWatermarkTest : public testing::Test {
  protected:
@@ -100,7 +95,7 @@ TEST_F(CliWatermarkTest, SampledTextWithTheKeyIsFoundAndTextWithoutItIsNot) {
   EXPECT_GE(found, 4);
   if (!shared_) return;
   // Human TinyStories text of the generations' lengths, read past the first stories.
-  std::string human = read(kShared + "/text/tinystories_valid_a.txt");
+  std::string human = read_all(kShared + "/text/tinystories_valid_a.txt");
   size_t at = human.size() / 2;
   for (size_t length : lengths) {
     size_t start = human.find("\n\n", at) + 2;
@@ -160,12 +155,12 @@ TEST_F(CliWatermarkTest, BadInputIsAClearErrorOrNoMark) {
 TEST_F(CliWatermarkTest, LabelsGoAtTheStartOrTheEnd) {
   std::string story = write("story.txt", "Once upon a time there was a cat.\n");
   ASSERT_EQ(run_lightvault({"mark", story, "-o", file("out.txt")}).exit_code, 0);
-  EXPECT_EQ(read(file("out.txt")), "【AI生成】\nOnce upon a time there was a cat.\n");
+  EXPECT_EQ(read_all(file("out.txt")), "【AI生成】\nOnce upon a time there was a cat.\n");
   Completed again = run_lightvault({"mark", file("out.txt"), "-o", file("out.txt")});
   EXPECT_EQ(again.exit_code, 0);
-  EXPECT_EQ(read(file("out.txt")), "【AI生成】\nOnce upon a time there was a cat.\n") << "labelled once";
+  EXPECT_EQ(read_all(file("out.txt")), "【AI生成】\nOnce upon a time there was a cat.\n") << "labelled once";
   ASSERT_EQ(run_lightvault({"mark", story, "-o", file("end.txt"), "--label", "AI合成", "--label-position", "end"}).exit_code, 0);
-  EXPECT_EQ(read(file("end.txt")), "Once upon a time there was a cat.\nAI合成\n");
+  EXPECT_EQ(read_all(file("end.txt")), "Once upon a time there was a cat.\nAI合成\n");
   Completed odd = run_lightvault({"mark", story, "-o", file("odd.txt"), "--label", "made by a machine"});
   EXPECT_EQ(odd.exit_code, 0);
   EXPECT_NE(odd.err.find("warning: --label does not say"), std::string::npos);

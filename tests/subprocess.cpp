@@ -4,20 +4,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 namespace lv::testing_support {
-namespace {
 
-std::string slurp(const std::string& path) {
+std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
 }
 
-}  // namespace
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::path(::testing::TempDir()) / (std::to_string(getpid()) + "-" + name)).string();
+}
 
 std::string Completed::last_err_line() const {
   std::string e = err;
@@ -47,8 +51,8 @@ Completed run_program(const std::vector<std::string>& argv) {
   close(out_fd);
   close(err_fd);
   c.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  c.out = slurp(out_tmpl);
-  c.err = slurp(err_tmpl);
+  c.out = read_all(out_tmpl);
+  c.err = read_all(err_tmpl);
   unlink(out_tmpl);
   unlink(err_tmpl);
   return c;

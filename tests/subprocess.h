@@ -1,6 +1,6 @@
 #pragma once
 // Runs the built `lightvault` binary (or any program) and captures what it printed, for
-// end-to-end tests of the command line.
+// end-to-end tests of the command line; names and reads the files those tests write.
 #include <string>
 #include <vector>
 
@@ -17,5 +17,11 @@ Completed run_program(const std::vector<std::string>& argv);
 
 // Runs the lightvault binary built beside the tests.
 Completed run_lightvault(const std::vector<std::string>& args);
+
+// A path for a file named `name` in the tests' temp folder, unique to this process (ctest runs
+// tests in parallel processes).
+std::string temp_path(const std::string& name);
+// The whole file, or "" when it cannot be read.
+std::string read_all(const std::string& path);
 
 }  // namespace lv::testing_support
