@@ -36,27 +36,33 @@ tests/hub/node_modules: tests/hub/package.json tests/hub/package-lock.json
 	cd tests/hub && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# libFuzzer targets, each run for FUZZ_SECONDS (clang, ASan + UBSan).
+# One clang build with AddressSanitizer and UndefinedBehaviorSanitizer, coverage-instrumented
+# for libFuzzer, serves both the sanitizer tests and the fuzz targets, so CI compiles the
+# library once for the two. -O1 and line tables only: symbolized stacks at half the compile time.
+SAN_BUILD := build-sanitize
+$(SAN_BUILD)/build.ninja: CMakeLists.txt | deps
+	CC=clang CXX=clang++ cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DLV_SANITIZE=ON -DLV_FUZZ=ON
+
+# Tests under the sanitizers; SANITIZE_TESTS picks them (a ctest regex; by default every
+# parser, bad-input, runtime, compression and hub test).
+SANITIZE_TESTS ?= Tokenizer|Llama2c|Gguf|Safetensors|HfCheckpoint|HfTokenizer|Kernels|ThreadPool|Transformer|Perplexity|Prune|Quantize|HeadImportance|CliBadInput|Crypto|BlobStore|BlobGc|SegmentPipeline|AuditLog|HubHttp|HfClient|ServeEndToEnd|RepoPath|TextWatermark|TextLabel|MediaKind|CliWatermarkTest.BadInput|ScanDataset|ScanTextEmbedding|CliScan
+sanitize: deps $(SAN_BUILD)/build.ninja
+	cmake --build $(SAN_BUILD) -j $(JOBS) --target lightvault lightvault_tests
+	OMP_WAIT_POLICY=passive ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS) -R '$(SANITIZE_TESTS)'
+
+# libFuzzer targets, each run for FUZZ_SECONDS, in the sanitizer build.
 FUZZ_SECONDS ?= 30
-fuzz: deps
-	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLV_FUZZ=ON
-	cmake --build build-fuzz -j $(JOBS) --target $$(cd fuzz && ls *_fuzz.cpp | sed 's/\.cpp$$//' | tr '\n' ' ')
+fuzz: deps $(SAN_BUILD)/build.ninja
+	cmake --build $(SAN_BUILD) -j $(JOBS) --target $$(cd fuzz && ls *_fuzz.cpp | sed 's/\.cpp$$//' | tr '\n' ' ')
 	@set -e; for f in fuzz/*_fuzz.cpp; do \
-	  name=$$(basename $$f .cpp); mkdir -p build-fuzz/corpus/$$name; \
+	  name=$$(basename $$f .cpp); mkdir -p $(SAN_BUILD)/corpus/$$name; \
 	  seeds=""; [ -d fuzz/seeds/$$name ] && seeds=fuzz/seeds/$$name; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
-	  build-fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 build-fuzz/corpus/$$name $$seeds \
-	    > build-fuzz/$$name.log 2>&1 || { tail -40 build-fuzz/$$name.log; exit 1; }; \
-	  tail -1 build-fuzz/$$name.log; \
+	  $(SAN_BUILD)/$$name -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 $(SAN_BUILD)/corpus/$$name $$seeds \
+	    > $(SAN_BUILD)/$$name.log 2>&1 || { tail -40 $(SAN_BUILD)/$$name.log; exit 1; }; \
+	  tail -1 $(SAN_BUILD)/$$name.log; \
 	done
-
-# Tests under AddressSanitizer and UndefinedBehaviorSanitizer; SANITIZE_TESTS picks them
-# (a ctest regex; by default every parser, bad-input, runtime, compression and hub test).
-SANITIZE_TESTS ?= Tokenizer|Llama2c|Gguf|Safetensors|HfCheckpoint|HfTokenizer|Kernels|ThreadPool|Transformer|Perplexity|Prune|Quantize|HeadImportance|CliBadInput|Crypto|BlobStore|BlobGc|SegmentPipeline|AuditLog|HubHttp|HfClient|ServeEndToEnd|RepoPath|TextWatermark|TextLabel|MediaKind|CliWatermarkTest.BadInput|ScanDataset|ScanTextEmbedding|CliScan
-sanitize: deps
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLV_SANITIZE=ON
-	cmake --build build-asan -j $(JOBS) --target lightvault lightvault_tests
-	OMP_WAIT_POLICY=passive ctest --test-dir build-asan --output-on-failure -j $(JOBS) -R '$(SANITIZE_TESTS)'
 
 bench: build
 	bash bench/run.sh
@@ -66,4 +72,4 @@ bench-hub: build
 	bash bench/hub/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-fuzz build-asan
+	rm -rf $(BUILD) $(SAN_BUILD)

@@ -11,7 +11,7 @@
 //   odd:  the second byte picks a JSON route (all of them, as the administrator, so handlers
 //         run past authentication) and the rest is that request's body, with a correct
 //         Content-Length.
-// Run: make fuzz (build-fuzz/http_request_fuzz -max_total_time=60 build-fuzz/corpus/... seeds)
+// Run: make fuzz (build-sanitize/http_request_fuzz -max_total_time=60 build-sanitize/corpus/... seeds)
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
