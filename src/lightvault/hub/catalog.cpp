@@ -448,6 +448,31 @@ Result<std::vector<Repo>> Catalog::list_repos() {
   return out;
 }
 
+Result<std::vector<RepoListing>> Catalog::list_repos_with_heads(const std::string& owner) {
+  // The head as resolve() picks it: a branch called main before a tag called main.
+  std::string sql = std::string("SELECT r.id, r.owner, r.owner_kind, r.owner_id, r.name, r.visibility, r.created_at, ") +
+                    "h.id, h.created_at FROM repos r LEFT JOIN commits h ON h.repo_id = r.id AND h.id = "
+                    "(SELECT f.commit_id FROM refs f WHERE f.repo_id = r.id AND f.name = 'main' ORDER BY f.kind LIMIT 1)";
+  std::vector<SqlValue> params;
+  if (!owner.empty()) {
+    sql += " WHERE r.owner = ?1";
+    params.push_back(owner);
+  }
+  LV_ASSIGN_OR_RETURN(auto r, q(sql + " ORDER BY r.owner, r.name", params));
+  std::vector<RepoListing> out;
+  out.reserve(r.rows.size());
+  for (auto& row : r.rows) {
+    RepoListing l;
+    l.repo = row_repo(row);
+    if (row[7]) {
+      l.head_id = to_s(row[7]);
+      l.head_time = to_i64(row[8]);
+    }
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
 Status Catalog::set_visibility(int64_t repo_id, Visibility visibility) {
   LV_RETURN_IF_ERROR(q("UPDATE repos SET visibility = ?2 WHERE id = ?1", {repo_id, std::string(to_string(visibility))}));
   return Status::Ok();
@@ -493,6 +518,26 @@ Result<std::vector<Grant>> Catalog::list_grants(int64_t repo_id) {
     g.role = parse_repo_role(to_s(row[2])).value_or(RepoRole::kNone);
     g.subject_name = to_s(row[3]);
     out.push_back(g);
+  }
+  return out;
+}
+
+Result<std::vector<Grant>> Catalog::grants_held_by(int64_t user_id, const std::vector<int64_t>& team_ids) {
+  // Team ids are integers from the catalog itself, so they are written into the statement.
+  std::string teams;
+  for (int64_t id : team_ids) teams += (teams.empty() ? "" : ",") + std::to_string(id);
+  std::string sql = "SELECT repo_id, subject_kind, subject_id, role FROM grants WHERE (subject_kind = 'user' AND subject_id = ?1)";
+  if (!teams.empty()) sql += " OR (subject_kind = 'team' AND subject_id IN (" + teams + "))";
+  LV_ASSIGN_OR_RETURN(auto r, q(sql, {user_id}));
+  std::vector<Grant> out;
+  out.reserve(r.rows.size());
+  for (auto& row : r.rows) {
+    Grant g;
+    g.repo_id = to_i64(row[0]);
+    g.subject = to_s(row[1]) == "team" ? SubjectKind::kTeam : SubjectKind::kUser;
+    g.subject_id = to_i64(row[2]);
+    g.role = parse_repo_role(to_s(row[3])).value_or(RepoRole::kNone);
+    out.push_back(std::move(g));
   }
   return out;
 }

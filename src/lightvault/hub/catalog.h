@@ -97,6 +97,13 @@ struct Grant {
   RepoRole role = RepoRole::kNone;
 };
 
+// A repository in a listing, with the head of its main branch ("" and 0 before the first commit).
+struct RepoListing {
+  Repo repo;
+  std::string head_id;
+  int64_t head_time = 0;
+};
+
 struct BlobRef {
   std::string owner;  // the namespace that owns the blob: blobs deduplicate only within one owner
   std::string sha256;
@@ -178,12 +185,18 @@ class Catalog {
   Result<Repo> create_repo(const std::string& owner, const std::string& name, Visibility visibility);
   Result<std::optional<Repo>> find_repo(const std::string& owner, const std::string& name);
   Result<std::vector<Repo>> list_repos();
+  // Every repository (only `owner`'s when not empty), ordered by owner and name, each with the
+  // head of main as resolve(id, "main") finds it: one query however many repositories.
+  Result<std::vector<RepoListing>> list_repos_with_heads(const std::string& owner = "");
   Status set_visibility(int64_t repo_id, Visibility visibility);
   Status delete_repo(int64_t repo_id);
 
   // grants (role kNone removes the grant)
   Status set_grant(int64_t repo_id, SubjectKind subject, int64_t subject_id, RepoRole role);
   Result<std::vector<Grant>> list_grants(int64_t repo_id);
+  // The grants held by the user or by one of the teams, on every repository, in one query
+  // (subject_name is left empty).
+  Result<std::vector<Grant>> grants_held_by(int64_t user_id, const std::vector<int64_t>& team_ids);
 
   // revisions
   // Creates a commit by `author` on `branch` whose files are `files` (the full tree; paths are

@@ -77,28 +77,11 @@ ByteRange parse_range(const std::string& header) {
 
 }  // namespace
 
-json HubServer::Impl::read_card(const Repo& repo, const Commit& commit) {
-  for (auto& f : commit.files) {
-    if (f.path != "README.md" || f.size > (1u << 20)) continue;
-    auto reader = blobs->open_reader(repo.owner, f.sha256);
-    if (!reader.ok() || !*reader) return nullptr;
-    std::string text((*reader)->size(), '\0');
-    if (!(*reader)->read_into(0, std::span<uint8_t>(reinterpret_cast<uint8_t*>(text.data()), text.size())).ok())
-      return nullptr;
-    auto parsed = parse_model_card(text);
-    if (!parsed.ok()) return json{{"error", parsed.error().message}};
-    return parsed->metadata;
-  }
-  return nullptr;
-}
-
 void HubServer::Impl::whoami(Ctx& ctx) {
-  if (!require_login(ctx, "auth.whoami", "whoami")) return;
+  auto ms = service->whoami(ctx.caller());
+  if (!ms.ok()) return send_failure(ctx.res, ms.error());
   json orgs = json::array();
-  auto ms = catalog->memberships_of(ctx.who.user->id);
-  if (ms.ok()) {
-    for (auto& m : *ms) orgs.push_back({{"type", "org"}, {"name", m.org}, {"roleInOrg", std::string(to_string(m.role))}});
-  }
+  for (auto& m : *ms) orgs.push_back({{"type", "org"}, {"name", m.org}, {"roleInOrg", std::string(to_string(m.role))}});
   std::string role = ctx.who.scopes & kScopeAdmin ? "admin" : ctx.who.scopes & kScopeWrite ? "write" : "read";
   send_json(ctx.res, 200,
             {{"type", "user"},
@@ -114,7 +97,7 @@ void HubServer::Impl::whoami(Ctx& ctx) {
 }
 
 namespace {
-json repo_summary(const Repo& r, const std::optional<Commit>& head) {
+json repo_summary(const Repo& r, const std::string& head_id, int64_t head_time) {
   char id[32];
   std::snprintf(id, sizeof id, "%024llx", static_cast<unsigned long long>(r.id));
   return json{{"_id", id},
@@ -128,42 +111,44 @@ json repo_summary(const Repo& r, const std::optional<Commit>& head) {
               {"downloads", 0},
               {"likes", 0},
               {"tags", json::array()},
-              {"sha", head ? json(head->id) : json(nullptr)},
+              {"sha", head_id.empty() ? json(nullptr) : json(head_id)},
               {"createdAt", iso_time(r.created_at)},
-              {"lastModified", iso_time(head ? head->created_at : r.created_at)}};
+              {"lastModified", iso_time(head_id.empty() ? r.created_at : head_time)}};
 }
 }  // namespace
 
 void HubServer::Impl::list_models(Ctx& ctx) {
-  if (!require_login(ctx, "model.list", "models")) return;
-  auto repos = catalog->list_repos();
-  if (!repos.ok()) return send_error(ctx.res, 500, repos.error().message);
-  std::string author = ctx.req.get_param_value("author");
-  json out = json::array();
-  for (auto& r : *repos) {
-    if (!author.empty() && r.owner != author) continue;
-    auto role = role_on(ctx.who, r);
-    if (!role.ok() || *role < RepoRole::kRead) continue;
-    auto head = catalog->resolve(r.id, "main");
-    out.push_back(repo_summary(r, head.ok() ? *head : std::nullopt));
+  ModelQuery query;
+  query.author = ctx.req.get_param_value("author");
+  query.search = ctx.req.get_param_value("search");
+  if (ctx.req.has_param("limit")) {
+    const std::string& v = ctx.req.get_param_value("limit");
+    if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) {
+      return deny(ctx, {ErrorCode::kInvalid, "limit must be a number"}, "model.list", "models");
+    }
+    query.limit = std::stoul(v);
   }
+  auto models = service->list_models(ctx.caller(), query);
+  if (!models.ok()) return send_failure(ctx.res, models.error());
+  json out = json::array();
+  for (auto& m : *models) out.push_back(repo_summary(m.repo, m.head_id, m.head_time));
   send_json(ctx.res, 200, out);
 }
 
 void HubServer::Impl::model_info(Ctx& ctx, const std::string& owner, const std::string& name, const std::string& rev,
                                  bool explicit_rev) {
-  auto repo = open_repo(ctx, owner, name, Action::kRead, "model.info");
-  if (!repo) return;
-  auto commit = catalog->resolve(repo->id, rev);
-  if (!commit.ok()) return send_error(ctx.res, 500, commit.error().message);
-  if (!commit->has_value() && (explicit_rev && rev != "main" && rev != "HEAD")) {
-    return send_error(ctx.res, 404, "revision " + rev + " not found in " + repo->full_name(), "RevisionNotFound");
+  auto found = service->read_revision(ctx.caller(), owner, name, rev);
+  if (!found.ok()) return send_failure(ctx.res, found.error());
+  const Repo& repo = found->repo;
+  const std::optional<Commit>& commit = found->commit;
+  if (!commit && (explicit_rev && rev != "main" && rev != "HEAD")) {
+    return send_error(ctx.res, 404, "revision " + rev + " not found in " + repo.full_name(), "RevisionNotFound");
   }
-  json out = repo_summary(*repo, *commit);
+  json out = repo_summary(repo, commit ? commit->id : "", commit ? commit->created_at : 0);
   bool blobs = ctx.req.get_param_value("blobs") == "true" || ctx.req.get_param_value("blobs") == "1";
   json siblings = json::array();
-  if (commit->has_value()) {
-    for (auto& f : (*commit)->files) {
+  if (commit) {
+    for (auto& f : commit->files) {
       json s{{"rfilename", f.path}};
       if (blobs) {
         s["size"] = f.size;
@@ -172,16 +157,12 @@ void HubServer::Impl::model_info(Ctx& ctx, const std::string& owner, const std::
       }
       siblings.push_back(s);
     }
-    // Model card: README.md's front matter, decrypted on request (the catalog keeps no
-    // plaintext of uploaded files, so the card is not cached there).
-    json card = read_card(*repo, **commit);
+    json card = service->card_metadata(repo, *commit);
     if (!card.is_null()) {
-      {
-        out["cardData"] = card;
-        if (card.contains("license") && card["license"].is_string()) out["tags"].push_back("license:" + card["license"].get<std::string>());
-        if (card.contains("pipeline_tag")) out["pipeline_tag"] = card["pipeline_tag"];
-        if (card.contains("library_name")) out["library_name"] = card["library_name"];
-      }
+      out["cardData"] = card;
+      if (card.contains("license") && card["license"].is_string()) out["tags"].push_back("license:" + card["license"].get<std::string>());
+      if (card.contains("pipeline_tag")) out["pipeline_tag"] = card["pipeline_tag"];
+      if (card.contains("library_name")) out["library_name"] = card["library_name"];
     }
   }
   out["siblings"] = siblings;
@@ -191,19 +172,19 @@ void HubServer::Impl::model_info(Ctx& ctx, const std::string& owner, const std::
 
 void HubServer::Impl::tree(Ctx& ctx, const std::string& owner, const std::string& name, const std::string& rev,
                            const std::string& path) {
-  auto repo = open_repo(ctx, owner, name, Action::kRead, "model.info");
-  if (!repo) return;
-  auto commit = catalog->resolve(repo->id, rev);
-  if (!commit.ok()) return send_error(ctx.res, 500, commit.error().message);
-  if (!commit->has_value()) {
-    return send_error(ctx.res, 404, "revision " + rev + " not found in " + repo->full_name(), "RevisionNotFound");
+  auto revision = service->read_revision(ctx.caller(), owner, name, rev);
+  if (!revision.ok()) return send_failure(ctx.res, revision.error());
+  const Repo& repo = revision->repo;
+  if (!revision->commit) {
+    return send_error(ctx.res, 404, "revision " + rev + " not found in " + repo.full_name(), "RevisionNotFound");
   }
+  const Commit& commit = *revision->commit;
   bool recursive = ctx.req.get_param_value("recursive") == "true" || ctx.req.get_param_value("recursive") == "1";
   std::string prefix = path.empty() ? "" : path + "/";
   json out = json::array();
   std::set<std::string> dirs;
   bool found = path.empty();
-  for (auto& f : (*commit)->files) {
+  for (auto& f : commit.files) {
     if (f.path.rfind(prefix, 0) != 0) continue;
     found = true;
     std::string rest = f.path.substr(prefix.size());
@@ -222,7 +203,7 @@ void HubServer::Impl::tree(Ctx& ctx, const std::string& owner, const std::string
                    {"path", f.path},
                    {"lfs", {{"oid", f.sha256}, {"size", f.size}, {"pointerSize", 134}}}});
   }
-  if (!found) return send_error(ctx.res, 404, "path " + path + " not found in " + repo->full_name() + "@" + rev, "EntryNotFound");
+  if (!found) return send_error(ctx.res, 404, "path " + path + " not found in " + repo.full_name() + "@" + rev, "EntryNotFound");
   send_json(ctx.res, 200, out);
 }
 
@@ -231,35 +212,20 @@ void HubServer::Impl::resolve(Ctx& ctx, const std::string& owner, const std::str
   bool head_only = ctx.req.method == "HEAD";
   std::string action = head_only ? "model.info" : "model.download";
   std::string resource = owner + "/" + name + "/resolve/" + rev + "/" + path;
-  auto repo = open_repo(ctx, owner, name, Action::kRead, action);
-  if (!repo) return;
-  std::string org = repo_org(*repo);
-  auto commit = catalog->resolve(repo->id, rev);
-  if (!commit.ok()) return send_error(ctx.res, 500, commit.error().message);
-  if (!commit->has_value()) {
-    return deny(ctx, 404, action, resource, "revision " + rev + " not found in " + repo->full_name(), "RevisionNotFound", org);
-  }
-  const FileEntry* file = nullptr;
-  for (auto& f : (*commit)->files) {
-    if (f.path == path) file = &f;
-  }
-  if (!file) {
-    return deny(ctx, 404, action, resource, "entry " + path + " not found in " + repo->full_name() + "@" + rev, "EntryNotFound", org);
-  }
-  auto reader = blobs->open_reader(repo->owner, file->sha256);
-  if (!reader.ok() || !*reader) {
-    std::string why = reader.ok() ? "blob missing from the blob store" : reader.error().message;
-    audit_event(ctx, action, resource, kAuditError, json{{"reason", why}}, org);
-    return send_error(ctx.res, 500, "cannot read " + resource + ": " + why);
-  }
-  std::shared_ptr<BlobReader> blob(std::move(*reader));
+  auto download = service->open_download(ctx.caller(), owner, name, rev, path, action);
+  if (!download.ok()) return send_failure(ctx.res, download.error());
+  const FileEntry* file = &download->file;
+  std::shared_ptr<BlobReader> blob = download->blob;
+  const std::string commit_id = download->commit.id;
+  const std::string org = download->repo.owner_kind == OwnerKind::kOrg ? download->repo.owner : "";
+
   uint64_t size = blob->size();
   std::string etag = "\"" + file->sha256 + "\"";
   auto& res = ctx.res;
   res.set_header("ETag", etag);
   res.set_header("X-Linked-Etag", etag);
   res.set_header("X-Linked-Size", std::to_string(size));
-  res.set_header("X-Repo-Commit", (*commit)->id);
+  res.set_header("X-Repo-Commit", commit_id);
   res.set_header("Accept-Ranges", "bytes");
   res.set_header("Cache-Control", "private, max-age=0, must-revalidate");
   std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
@@ -276,7 +242,7 @@ void HubServer::Impl::resolve(Ctx& ctx, const std::string& owner, const std::str
   if (range.present && !range.multiple) {
     if (!range.valid) {
       res.set_header("Content-Range", "bytes */" + std::to_string(size));
-      return deny(ctx, 416, action, resource, "invalid Range header", "RangeNotSatisfiable", org);
+      return deny(ctx, {ErrorCode::kUnsatisfiable, "invalid Range header", "RangeNotSatisfiable"}, action, resource, org);
     }
     uint64_t last;
     if (!range.first) {  // suffix
@@ -290,18 +256,20 @@ void HubServer::Impl::resolve(Ctx& ctx, const std::string& owner, const std::str
     }
     if (first >= size) {
       res.set_header("Content-Range", "bytes */" + std::to_string(size));
-      return deny(ctx, 416, action, resource,
-                  "range " + ctx.req.get_header_value("Range") + " is past the end of " + path + " (size " + std::to_string(size) + ")",
-                  "RangeNotSatisfiable", org);
+      return deny(ctx,
+                  {ErrorCode::kUnsatisfiable,
+                   "range " + ctx.req.get_header_value("Range") + " is past the end of " + path + " (size " + std::to_string(size) + ")",
+                   "RangeNotSatisfiable"},
+                  action, resource, org);
     }
     length = last - first + 1;
     status = 206;
     res.set_header("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size));
   }
   if (!head_only) {
-    json details{{"commit", (*commit)->id}, {"sha256", file->sha256}, {"size", size}};
+    json details{{"commit", commit_id}, {"sha256", file->sha256}, {"size", size}};
     if (status == 206) details["range"] = {first, first + length - 1};
-    audit_event(ctx, "model.download", resource, kAuditAllowed, details, org);
+    service->record_download(ctx.caller(), *download, resource, std::move(details));
   }
   res.status = status;
   if (length == 0) {

@@ -61,6 +61,51 @@ class HubHttpDataTest : public testing::LoopbackServerTest {
   }
 };
 
+// The service's error codes as statuses: a taken name and a moved branch are 409, a bad name
+// 400, a repository the caller may not see 404 like a missing one, one it may only read 403.
+TEST_F(HubHttpDataTest, ErrorCodesMapToStatuses) {
+  ok(post("/api/repos/create", kAdmin, json{{"name", "m"}}));
+  EXPECT_EQ(post("/api/repos/create", kAdmin, json{{"name", "m"}})->status, 409);
+  EXPECT_EQ(post("/api/repos/create", kAdmin, json{{"name", "bad name"}})->status, 400);
+  std::string alice = user("alice");
+  EXPECT_EQ(post("/api/lv/users", kAdmin, json{{"name", "alice"}})->status, 409);
+  EXPECT_EQ(post("/api/lv/orgs", kAdmin, json{{"name", "alice"}})->status, 409);  // one namespace
+  EXPECT_EQ(post("/api/lv/orgs", kAdmin, json{{"name", "bad/org"}})->status, 400);
+
+  std::string first = commit_file("admin/m", kAdmin, "a.txt", "one");
+  ASSERT_FALSE(first.empty());
+  ASSERT_FALSE(commit_file("admin/m", kAdmin, "b.txt", "two").empty());
+  auto stale = post("/api/lv/models/admin/m/commit/main", kAdmin, json{{"parent", first}, {"delete", {"a.txt"}}});
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(stale->status, 409) << stale->body;
+  EXPECT_EQ(post("/api/lv/models/admin/m/commit/main", kAdmin, json{{"delete", {"nothing.txt"}}})->status, 400);
+
+  auto hidden = get("/api/models/admin/m", alice);
+  ASSERT_TRUE(hidden);
+  EXPECT_EQ(hidden->status, 404);
+  EXPECT_EQ(hidden->get_header_value("X-Error-Code"), "RepoNotFound");
+  EXPECT_EQ(get("/api/models/admin/none", alice)->status, 404);
+  ok(post("/api/lv/models/admin/m/grants", kAdmin, json{{"subject", "user:alice"}, {"role", "read"}}));
+  ok(get("/api/models/admin/m", alice));
+  auto forbidden = post("/api/lv/models/admin/m/tags", alice, json{{"tag", "v1"}});
+  ASSERT_TRUE(forbidden);
+  EXPECT_EQ(forbidden->status, 403);
+  EXPECT_EQ(forbidden->get_header_value("X-Error-Code"), "Forbidden");
+  EXPECT_EQ(get("/api/models", "")->status, 401);
+
+  // The listing: search narrows it, limit cuts it, a bad limit is refused.
+  ok(post("/api/repos/create", kAdmin, json{{"name", "other"}}));
+  auto all = get("/api/models", kAdmin);
+  ok(all);
+  EXPECT_EQ(json::parse(all->body).size(), 2u);
+  auto searched = get("/api/models?search=OTH", kAdmin);
+  ok(searched);
+  ASSERT_EQ(json::parse(searched->body).size(), 1u);
+  EXPECT_EQ(json::parse(searched->body)[0]["id"], "admin/other");
+  EXPECT_EQ(json::parse(get("/api/models?limit=1", kAdmin)->body).size(), 1u);
+  EXPECT_EQ(get("/api/models?limit=x", kAdmin)->status, 400);
+}
+
 TEST_F(HubHttpDataTest, NoRouteThatTakesASha256ReachesAnotherRepositorysBlob) {
   ok(post("/api/lv/orgs", kAdmin, json{{"name", "acme"}}));
   for (const char* name : {"secret", "shared"}) ok(post("/api/repos/create", kAdmin, json{{"name", name}, {"organization", "acme"}}));

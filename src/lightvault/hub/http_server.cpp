@@ -123,65 +123,32 @@ void HubServer::Impl::send_error(httplib::Response& res, int status, const std::
   res.set_content(dump(json{{"error", message}}), "application/json");
 }
 
-AuditEntry HubServer::Impl::entry(Ctx& ctx, const std::string& action, const std::string& resource, const char* outcome,
-                                  json details, const std::string& org) {
-  AuditEntry e;
-  e.actor = ctx.who.name();
-  e.token_id = ctx.who.token ? ctx.who.token->id : "";
-  e.action = action;
-  e.resource = resource;
-  e.outcome = outcome;
-  e.client = ctx.client;
-  e.request_id = ctx.request_id;
-  e.org = org;
-  e.details = std::move(details);
-  return e;
+int http_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kUnauthenticated: return 401;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kDenied: return 403;
+    case ErrorCode::kInvalid: return 400;
+    case ErrorCode::kConflict: return 409;
+    case ErrorCode::kTooLarge: return 413;
+    case ErrorCode::kUnsatisfiable: return 416;
+    case ErrorCode::kInternal: return 500;
+  }
+  return 500;
 }
 
-Status HubServer::Impl::append_audit(AuditEntry e) {
-  bool appended = false;
-  Status st = catalog->transaction([&]() -> Status {
-    auto r = audit->append(std::move(e));
-    if (!r.ok()) return r.error();
-    appended = true;
-    return Status::Ok();
-  });
-  if (!st.ok() && appended) reset_audit_head();
-  return st;
-}
-
-void HubServer::Impl::reset_audit_head() {
-  (void)catalog->transaction([&]() -> Status {
-    audit = std::make_unique<AuditLog>(audit_key, audit_store);
-    return Status::Ok();
-  });
+void HubServer::Impl::send_failure(httplib::Response& res, const ServiceError& e) {
+  send_error(res, http_status(e.code), e.message, e.reason);
 }
 
 void HubServer::Impl::audit_event(Ctx& ctx, const std::string& action, const std::string& resource, const char* outcome,
                                   json details, const std::string& org) {
-  Status st = append_audit(entry(ctx, action, resource, outcome, std::move(details), org));
-  if (!st.ok()) std::cerr << "audit append failed: " << st.error().message << "\n";
+  service->audit_event(ctx.caller(), action, resource, outcome, std::move(details), org);
 }
 
-void HubServer::Impl::deny(Ctx& ctx, int status, const std::string& action, const std::string& resource,
-                           const std::string& message, const std::string& code, const std::string& org) {
-  audit_event(ctx, action, resource, kAuditDenied, json{{"reason", message}, {"status", status}}, org);
-  send_error(ctx.res, status, message, code);
-}
-
-Status HubServer::Impl::change(Ctx& ctx, const std::string& action, const std::string& resource, const std::string& org,
-                               const std::function<Status(json& details)>& fn) {
-  bool appended = false;
-  Status st = catalog->transaction([&]() -> Status {
-    json details = json::object();
-    LV_RETURN_IF_ERROR(fn(details));
-    auto r = audit->append(entry(ctx, action, resource, kAuditAllowed, details, org));
-    if (!r.ok()) return r.error();
-    appended = true;
-    return Status::Ok();
-  });
-  if (!st.ok() && appended) reset_audit_head();
-  return st;
+void HubServer::Impl::deny(Ctx& ctx, ServiceError error, const std::string& action, const std::string& resource,
+                           const std::string& org) {
+  send_failure(ctx.res, service->refuse(ctx.caller(), action, resource, std::move(error), org));
 }
 
 bool AuditBudget::admit(int64_t now_seconds, uint64_t& suppressed) {
@@ -250,71 +217,6 @@ bool HubServer::Impl::check_token(Ctx& ctx) {
   return true;
 }
 
-bool HubServer::Impl::require_login(Ctx& ctx, const std::string& action, const std::string& resource) {
-  if (ctx.who.authenticated()) return true;
-  deny(ctx, 401, action, resource, "authentication required (Authorization: Bearer TOKEN)", "Unauthorized");
-  return false;
-}
-
-Result<PrincipalFacts> HubServer::Impl::facts_for(const Principal& who, const Repo& repo) {
-  PrincipalFacts p;
-  if (!who.authenticated()) return p;
-  p.authenticated = true;
-  p.user_id = who.user->id;
-  p.site_admin = who.user->site_admin;
-  p.scope_cap = scope_cap(who.scopes);
-  if (repo.owner_kind == OwnerKind::kOrg) {
-    LV_ASSIGN_OR_RETURN(p.org_role, catalog->org_role(repo.owner_id, who.user->id));
-  }
-  LV_ASSIGN_OR_RETURN(p.team_ids, catalog->team_ids_of(who.user->id));
-  return p;
-}
-
-Result<RepoRole> HubServer::Impl::role_on(const Principal& who, const Repo& repo) {
-  LV_ASSIGN_OR_RETURN(auto p, facts_for(who, repo));
-  LV_ASSIGN_OR_RETURN(auto grants, catalog->list_grants(repo.id));
-  std::vector<GrantFact> g;
-  for (auto& x : grants) g.push_back({x.subject, x.subject_id, x.role});
-  return effective_role(p, RepoFacts{repo.owner_kind, repo.owner_id, repo.visibility}, g);
-}
-
-std::optional<Repo> HubServer::Impl::open_repo(Ctx& ctx, const std::string& owner, const std::string& name,
-                                               Action action, const std::string& audit_action) {
-  std::string resource = owner + "/" + name;
-  auto repo = catalog->find_repo(owner, name);
-  if (!repo.ok()) {
-    send_error(ctx.res, 500, repo.error().message);
-    return std::nullopt;
-  }
-  if (!repo->has_value()) {
-    if (!ctx.who.authenticated()) {
-      deny(ctx, 401, audit_action, resource, "authentication required (Authorization: Bearer TOKEN)", "RepoNotFound");
-    } else {
-      deny(ctx, 404, audit_action, resource, "repository " + resource + " not found", "RepoNotFound");
-    }
-    return std::nullopt;
-  }
-  const Repo& r = **repo;
-  auto role = role_on(ctx.who, r);
-  if (!role.ok()) {
-    send_error(ctx.res, 500, role.error().message);
-    return std::nullopt;
-  }
-  if (*role >= required_role(action)) return r;
-  if (!ctx.who.authenticated()) {
-    deny(ctx, 401, audit_action, resource, "authentication required (Authorization: Bearer TOKEN)", "RepoNotFound",
-         repo_org(r));
-  } else if (*role == RepoRole::kNone) {
-    deny(ctx, 404, audit_action, resource, "repository " + resource + " not found", "RepoNotFound", repo_org(r));
-  } else {
-    deny(ctx, 403, audit_action, resource,
-         std::string("forbidden: ") + std::string(to_string(action)) + " on " + resource + " needs role " +
-             std::string(to_string(required_role(action))) + ", caller has " + std::string(to_string(*role)),
-         "Forbidden", repo_org(r));
-  }
-  return std::nullopt;
-}
-
 bool HubServer::Impl::refuse_body(Ctx& ctx) {
   const httplib::Request& req = ctx.req;
   auto refuse = [&](int status, const std::string& message, const std::string& code = "") {
@@ -369,17 +271,17 @@ bool HubServer::Impl::refuse_body(Ctx& ctx) {
 
 std::optional<json> HubServer::Impl::parse_body(Ctx& ctx, const std::string& action) {
   if (ctx.req.body.size() > kMaxJsonBody) {
-    deny(ctx, 413, action, ctx.req.path, "request body too large");
+    deny(ctx, {ErrorCode::kTooLarge, "request body too large"}, action, ctx.req.path);
     return std::nullopt;
   }
   if (nested_deeper_than(ctx.req.body, kMaxJsonDepth)) {
-    deny(ctx, 400, action, ctx.req.path,
-         "request body nests arrays/objects deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    deny(ctx, {ErrorCode::kInvalid, "request body nests arrays/objects deeper than " + std::to_string(kMaxJsonDepth) + " levels"},
+         action, ctx.req.path);
     return std::nullopt;
   }
   json body = json::parse(ctx.req.body.empty() ? std::string("{}") : ctx.req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
-    deny(ctx, 400, action, ctx.req.path, "request body must be a JSON object");
+    deny(ctx, {ErrorCode::kInvalid, "request body must be a JSON object"}, action, ctx.req.path);
     return std::nullopt;
   }
   return body;
@@ -388,27 +290,6 @@ std::optional<json> HubServer::Impl::parse_body(Ctx& ctx, const std::string& act
 std::string HubServer::Impl::str(const json& j, const char* key, const std::string& def) {
   auto it = j.find(key);
   return (it != j.end() && it->is_string()) ? it->get<std::string>() : def;
-}
-
-bool HubServer::Impl::site_admin(const Ctx& ctx) const {
-  return ctx.who.authenticated() && ctx.who.user->site_admin && (ctx.who.scopes & kScopeAdmin);
-}
-
-bool HubServer::Impl::org_admin(Ctx& ctx, const Org& org, bool need_owner) {
-  if (site_admin(ctx)) return true;
-  if (!ctx.who.authenticated() || !(ctx.who.scopes & kScopeAdmin)) return false;
-  auto role = catalog->org_role(org.id, ctx.who.user->id);
-  if (!role.ok() || !role->has_value()) return false;
-  if (need_owner) return **role == OrgRole::kOwner;
-  return **role == OrgRole::kOwner || **role == OrgRole::kAdmin;
-}
-
-void HubServer::Impl::fail_change(Ctx& ctx, const std::string& action, const std::string& resource, const Error& e,
-                                  const std::string& org) {
-  int status =
-      e.message.find("already") != std::string::npos || e.message.find("moved") != std::string::npos ? 409 : 400;
-  audit_event(ctx, action, resource, kAuditError, json{{"reason", e.message}}, org);
-  send_error(ctx.res, status, e.message);
 }
 
 Status HubServer::Impl::bootstrap_admin() {
@@ -430,7 +311,7 @@ Status HubServer::Impl::bootstrap_admin() {
       e.resource = "admin";
       e.outcome = kAuditAllowed;
       e.details = json{{"site_admin", true}, {"bootstrap", true}};
-      auto r = audit->append(e);
+      auto r = audit->log().append(e);
       if (!r.ok()) return r.error();
       if (env_token.empty()) {
         LV_ASSIGN_OR_RETURN(auto issued,
@@ -441,7 +322,7 @@ Status HubServer::Impl::bootstrap_admin() {
         t.resource = "admin";
         t.outcome = kAuditAllowed;
         t.details = json{{"token_id", issued.token.id}, {"scopes", "admin"}, {"bootstrap", true}};
-        auto r2 = audit->append(t);
+        auto r2 = audit->log().append(t);
         if (!r2.ok()) return r2.error();
       }
     }
@@ -458,7 +339,7 @@ Status HubServer::Impl::bootstrap_admin() {
         t.outcome = kAuditAllowed;
         t.details = json{{"token_id", issued.token.id}, {"scopes", "admin"}, {"source", "LIGHTVAULT_ADMIN_TOKEN"}};
         if (!revoked.empty()) t.details["revoked"] = revoked;
-        auto r = audit->append(t);
+        auto r = audit->log().append(t);
         if (!r.ok()) return r.error();
       } else if (existing->user_id != admin->id) {
         return make_error("LIGHTVAULT_ADMIN_TOKEN", "this token belongs to user " + existing->user + ", not admin");
@@ -590,7 +471,6 @@ void HubServer::Impl::install_routes() {
 HubServer::HubServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HubServer::~HubServer() {
   stop();
-  if (impl_) crypto::secure_zero(impl_->audit_key.data(), impl_->audit_key.size());
 }
 
 Result<std::unique_ptr<HubServer>> HubServer::open(const ServerOptions& options) {
@@ -607,12 +487,9 @@ Result<std::unique_ptr<HubServer>> HubServer::open(const ServerOptions& options)
   bopt.segment_size = options.segment_size;
   bopt.fsync = options.fsync;
   LV_ASSIGN_OR_RETURN(impl->blobs, BlobStore::open(bopt, impl->keyring));
-  crypto::Key256 audit_key = keys.audit_key;
+  impl->audit = std::make_unique<AuditWriter>(*impl->catalog, keys.audit_key);
   crypto::secure_zero(keys.audit_key.data(), keys.audit_key.size());
-  impl->audit_store = std::make_shared<CatalogAuditStore>(*impl->catalog);
-  impl->audit_key = audit_key;
-  impl->audit = std::make_unique<AuditLog>(audit_key, impl->audit_store);
-  crypto::secure_zero(audit_key.data(), audit_key.size());
+  impl->service = std::make_unique<HubService>(*impl->catalog, *impl->blobs, *impl->keyring, *impl->audit);
   LV_RETURN_IF_ERROR(impl->bootstrap_admin());
   ConnectionLimits limits;
   limits.workers = static_cast<size_t>(std::max(4, options.threads));
@@ -632,7 +509,8 @@ Result<std::unique_ptr<HubServer>> HubServer::open(const ServerOptions& options)
 const std::string& HubServer::bootstrap_token() const { return impl_->bootstrap_token; }
 Catalog& HubServer::catalog() { return *impl_->catalog; }
 BlobStore& HubServer::blobs() { return *impl_->blobs; }
-AuditLog& HubServer::audit() { return *impl_->audit; }
+AuditLog& HubServer::audit() { return impl_->audit->log(); }
+HubService& HubServer::service() { return *impl_->service; }
 
 Result<int> HubServer::bind() {
   const std::string& listen = impl_->opt.listen;

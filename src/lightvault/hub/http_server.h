@@ -4,7 +4,7 @@
 // the administrator on first start, and serves:
 //   Hugging Face-compatible download API (clients set hubUrl/HF_ENDPOINT to this server)
 //     GET  /api/whoami-v2
-//     GET  /api/models                                   repositories the caller can read
+//     GET  /api/models[?author=&search=&limit=]          repositories the caller can read
 //     GET  /api/models/{owner}/{name}[/revision/{rev}]   id, sha, siblings (?blobs=true: sizes)
 //     GET  /api/models/{owner}/{name}/tree/{rev}[/{path}]  (?recursive=true)
 //     GET|HEAD /{owner}/{name}/resolve/{rev}/{path}       ETag, X-Linked-*, X-Repo-Commit, Range
@@ -46,6 +46,8 @@
 
 namespace lv::hub {
 
+class HubService;
+
 struct ServerOptions {
   std::string data_dir = "lightvault-data";
   std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free one
@@ -79,6 +81,8 @@ class HubServer {
   Catalog& catalog();
   BlobStore& blobs();
   AuditLog& audit();
+  // The use cases the routes call; for adapters added to this server (the web pages).
+  HubService& service();
 
   struct Impl;
 

@@ -1,11 +1,13 @@
 #pragma once
 // Inside the hub's HTTP server, shared by the files that implement it and by nothing else:
-//   http_server.cpp        request plumbing (authentication, authorization, audit), request
+//   http_server.cpp        request plumbing (authentication, errors, audit of refusals), request
 //                          hygiene, routing, start and stop
 //   http_hf_api.cpp        the Hugging Face-compatible read API
 //   http_repo_routes.cpp   repositories: creation, uploads, commits, tags, grants, settings
 //   http_admin_routes.cpp  identities, tokens, master keys, garbage collection, audit
-// Only these files include httplib's server side.
+// Only these files include httplib's server side. The rules (who may do what, what is audited,
+// which transaction) live in the service layer (service/hub_service.h); the handlers here parse
+// requests, call one use case, and map its result or error code to a status and JSON.
 #include <httplib.h>
 
 #include <atomic>
@@ -23,6 +25,7 @@
 #include "lightvault/hub/http_server.h"
 #include "lightvault/hub/permissions.h"
 #include "lightvault/hub/crypto.h"
+#include "lightvault/hub/service/hub_service.h"
 #include "lightvault/hub/tokens.h"
 
 namespace lv::hub {
@@ -35,14 +38,8 @@ std::string content_disposition(const std::string& name);
 // "2026-01-31T12:00:00.000Z", as the Hugging Face Hub writes times.
 std::string iso_time(int64_t unix_seconds);
 
-// Who is calling: the user and token behind a valid bearer token, or nobody.
-struct Principal {
-  std::optional<User> user;
-  std::optional<Token> token;
-  unsigned scopes = 0;
-  bool authenticated() const { return user.has_value(); }
-  std::string name() const { return user ? user->name : ""; }
-};
+// The HTTP status of a service error code.
+int http_status(ErrorCode code);
 
 // A request body field of the wrong type. Thrown by HubServer::Impl::field, answered 400 with
 // its message by the server's exception handler.
@@ -75,6 +72,7 @@ struct Ctx {
   std::string request_id;
   std::string client;  // address:port
   Principal who;
+  Caller caller() const { return Caller{who, client, request_id}; }
 };
 
 struct HubServer::Impl {
@@ -82,9 +80,8 @@ struct HubServer::Impl {
   std::unique_ptr<Catalog> catalog;
   std::shared_ptr<MasterKeyring> keyring;
   std::unique_ptr<BlobStore> blobs;
-  std::shared_ptr<CatalogAuditStore> audit_store;
-  std::unique_ptr<AuditLog> audit;
-  crypto::Key256 audit_key{};
+  std::unique_ptr<AuditWriter> audit;
+  std::unique_ptr<HubService> service;
   std::string bootstrap_token;
   GatedHttpServer http;
   // Denials of callers without a valid token (bad tokens, refused requests) share this budget.
@@ -98,14 +95,8 @@ struct HubServer::Impl {
   static std::string dump(const json& body);  // invalid UTF-8 replaced, never thrown
   static void send_json(httplib::Response& res, int status, const json& body);
   static void send_error(httplib::Response& res, int status, const std::string& message, const std::string& code = "");
-  AuditEntry entry(Ctx& ctx, const std::string& action, const std::string& resource, const char* outcome,
-                   json details = json::object(), const std::string& org = "");
-  // Appends to the chain inside the catalog's lock (lock order: catalog, then audit log).
-  Status append_audit(AuditEntry e);
-  // The transaction that carried an audit append did not commit: the audit log's cached head
-  // is ahead of the stored chain, so start a fresh log that reloads the head from the store.
-  // Every use of `audit` happens under the catalog's lock, which this takes too.
-  void reset_audit_head();
+  // Answers a service error: its code's status, its message, and its reason as X-Error-Code.
+  static void send_failure(httplib::Response& res, const ServiceError& e);
   // Appends an entry; a failure to append is logged on stderr, not answered.
   void audit_event(Ctx& ctx, const std::string& action, const std::string& resource, const char* outcome,
                    json details = json::object(), const std::string& org = "");
@@ -113,16 +104,10 @@ struct HubServer::Impl {
   // (unauthenticated_audits), so flooding costs a bounded number of audit transactions.
   void deny_budgeted(Ctx& ctx, int status, const std::string& action, const std::string& resource,
                      const std::string& message, const std::string& code = "");
-  // Refuses a request: audited as denied, answered with a JSON error.
-  void deny(Ctx& ctx, int status, const std::string& action, const std::string& resource, const std::string& message,
-            const std::string& code = "", const std::string& org = "");
-  // A state change: `fn` runs in one transaction with its audit entry, so either both land or
-  // neither does.
-  Status change(Ctx& ctx, const std::string& action, const std::string& resource, const std::string& org,
-                const std::function<Status(json& details)>& fn);
-  // A rejected change (validation, conflict): audited as an error, answered 400 or 409.
-  void fail_change(Ctx& ctx, const std::string& action, const std::string& resource, const Error& e,
-                   const std::string& org = "");
+  // Refuses a request the adapter could not read (body, parameters): audited as denied through
+  // the service, answered with a JSON error.
+  void deny(Ctx& ctx, ServiceError error, const std::string& action, const std::string& resource,
+            const std::string& org = "");
 
   // Bearer token -> principal. No header: anonymous (true). A bad token: 401, audited (false).
   // The pre-routing handler checks the token of every request before its body is read; a
@@ -132,19 +117,6 @@ struct HubServer::Impl {
   // Before routing: refuses a request whose body must not be read (compressed, oversized,
   // without a length on a JSON route, from an anonymous caller, ...). True if it answered.
   bool refuse_body(Ctx& ctx);
-  // False, after answering 401, for an anonymous caller.
-  bool require_login(Ctx& ctx, const std::string& action, const std::string& resource);
-  Result<PrincipalFacts> facts_for(const Principal& who, const Repo& repo);
-  Result<RepoRole> role_on(const Principal& who, const Repo& repo);
-  // Finds a repository and checks the caller may do `action` on it. Unknown repositories and
-  // repositories the caller cannot read look the same (404), so names don't leak.
-  std::optional<Repo> open_repo(Ctx& ctx, const std::string& owner, const std::string& name, Action action,
-                                const std::string& audit_action);
-  bool site_admin(const Ctx& ctx) const;
-  // Admin actions on an organization: site admin, or org owner/admin with an admin-scoped token.
-  bool org_admin(Ctx& ctx, const Org& org, bool need_owner = false);
-  static std::string repo_org(const Repo& r) { return r.owner_kind == OwnerKind::kOrg ? r.owner : ""; }
-
   // The request's JSON object body; nullopt after answering 413 or 400 (not JSON, not an
   // object, or nested deeper than kMaxJsonDepth).
   std::optional<json> parse_body(Ctx& ctx, const std::string& action);
@@ -168,14 +140,13 @@ struct HubServer::Impl {
   void model_info(Ctx& ctx, const std::string& owner, const std::string& name, const std::string& rev, bool explicit_rev);
   void tree(Ctx& ctx, const std::string& owner, const std::string& name, const std::string& rev, const std::string& path);
   void resolve(Ctx& ctx, const std::string& owner, const std::string& name, const std::string& rev, const std::string& path);
-  // The model card's front matter of a commit's README.md as JSON (null without one).
-  json read_card(const Repo& repo, const Commit& commit);
 
   // ---- repositories (http_repo_routes.cpp)
   void repo_routes();
   void create_repo(Ctx& ctx);
   void upload(Ctx& ctx, const httplib::ContentReader& reader, const std::string& owner, const std::string& name);
   void commit(Ctx& ctx, const std::string& owner, const std::string& name, const std::string& branch);
+  void set_grant(Ctx& ctx, const std::string& owner, const std::string& name);
 
   // ---- identities, tokens, keys, garbage collection, audit (http_admin_routes.cpp)
   void admin_routes();

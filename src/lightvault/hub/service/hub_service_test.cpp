@@ -1,0 +1,277 @@
+// The service layer's use cases, run on every catalog backend (SQLite; PostgreSQL when Debian's
+// server is installed): error codes instead of error text, the audit entry inside the change's
+// transaction, refusals audited, and the one-query model listing agreeing with the per-repository
+// permission rule.
+#include "lightvault/hub/service/hub_service.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "lightvault/hub/blob_store_testutil.h"
+#include "lightvault/hub/test_postgres.h"
+
+namespace lv::hub {
+namespace {
+
+using json = nlohmann::json;
+
+class HubServiceTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::string url;
+    if (GetParam() == "postgres") {
+      auto& pg = testing::TestPostgres::instance();
+      if (!pg.started()) GTEST_SKIP() << "PostgreSQL service tests skipped: " << pg.reason();
+      url = pg.new_database_url();
+      ASSERT_FALSE(url.empty());
+    }
+    auto c = Catalog::open(dir_.path(), url);
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    catalog_ = std::move(*c);
+    keyring_ = MasterKeyring::in_memory({crypto::random_key().value()});
+    BlobStoreOptions bopt;
+    bopt.data_dir = dir_.path();
+    bopt.fsync = false;
+    auto b = BlobStore::open(bopt, keyring_);
+    ASSERT_TRUE(b.ok()) << b.error().message;
+    blobs_ = std::move(*b);
+    audit_ = std::make_unique<AuditWriter>(*catalog_, crypto::random_key().value());
+    service_ = std::make_unique<HubService>(*catalog_, *blobs_, *keyring_, *audit_);
+    auto admin = catalog_->create_user("admin", true);
+    ASSERT_TRUE(admin.ok());
+    admin_ = local_caller(*admin, "test");
+  }
+
+  Caller user(const std::string& name, unsigned scopes = kScopeRead | kScopeWrite | kScopeAdmin) {
+    auto found = catalog_->find_user(name);
+    EXPECT_TRUE(found.ok() && found->has_value()) << name;
+    Caller c;
+    c.who.user = **found;
+    c.who.scopes = scopes;
+    c.client = "127.0.0.1:1";
+    c.request_id = "req-" + name;
+    return c;
+  }
+
+  // The audit entries, oldest first, parsed.
+  std::vector<json> trail() {
+    std::vector<json> out;
+    auto rows = catalog_->audit_rows(1, 100000);
+    EXPECT_TRUE(rows.ok());
+    for (auto& r : *rows) out.push_back(json::parse(r.json));
+    return out;
+  }
+
+  // Uploads `text` to the repository as `who` and commits it at `path` on main.
+  Outcome<Commit> put_file(const Caller& who, const std::string& repo, const std::string& path, const std::string& text,
+                           std::optional<std::string> parent = std::nullopt) {
+    auto slash = repo.find('/');
+    std::string owner = repo.substr(0, slash), name = repo.substr(slash + 1);
+    auto r = service_->begin_upload(who, owner, name, {});
+    if (!r.ok()) return r.error();
+    auto up = service_->upload(who, *r, {}, [&](const std::function<bool(const char*, size_t)>& sink) {
+      return sink(text.data(), text.size());
+    });
+    if (!up.ok()) return up.error();
+    CommitRequest req;
+    req.add.push_back(FileEntry{path, up->sha256, up->size});
+    req.parent = std::move(parent);
+    return service_->create_commit(who, owner, name, req);
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Catalog> catalog_;
+  std::shared_ptr<MasterKeyring> keyring_;
+  std::unique_ptr<BlobStore> blobs_;
+  std::unique_ptr<AuditWriter> audit_;
+  std::unique_ptr<HubService> service_;
+  Caller admin_;
+};
+
+TEST_P(HubServiceTest, ConflictsAreCodesNotText) {
+  ASSERT_TRUE(service_->create_user(admin_, "alice", false).ok());
+  auto again = service_->create_user(admin_, "alice", false);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  auto bad = service_->create_user(admin_, "../alice", false);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalid);
+
+  Caller alice = user("alice");
+  ASSERT_TRUE(service_->create_repo(alice, "alice", "m", Visibility::kPrivate).ok());
+  auto twice = service_->create_repo(alice, "alice", "m", Visibility::kPrivate);
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.error().code, ErrorCode::kConflict);
+
+  ASSERT_TRUE(service_->create_org(alice, "acme", "").ok());
+  EXPECT_EQ(service_->create_org(alice, "acme", "").error().code, ErrorCode::kConflict);
+  // Users and organizations share one namespace.
+  EXPECT_EQ(service_->create_user(admin_, "acme", false).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(service_->create_org(alice, "alice", "").error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(service_->create_team(alice, "acme", "ml").ok());
+  EXPECT_EQ(service_->create_team(alice, "acme", "ml").error().code, ErrorCode::kConflict);
+}
+
+TEST_P(HubServiceTest, AStaleParentIsAConflictAndChangesNothing) {
+  ASSERT_TRUE(service_->create_user(admin_, "alice", false).ok());
+  Caller alice = user("alice");
+  ASSERT_TRUE(service_->create_repo(alice, "alice", "m", Visibility::kPrivate).ok());
+  auto first = put_file(alice, "alice/m", "a.txt", "one");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  auto second = put_file(alice, "alice/m", "b.txt", "two", first->id);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  size_t before = trail().size();
+  auto stale = put_file(alice, "alice/m", "c.txt", "three", first->id);
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code, ErrorCode::kConflict) << stale.error().message;
+  auto head = service_->read_revision(alice, "alice", "m", "main");
+  ASSERT_TRUE(head.ok() && head->commit);
+  EXPECT_EQ(head->commit->id, second->id);
+  // The upload and the rejected commit are on the trail, the commit as an error.
+  auto entries = trail();
+  ASSERT_EQ(entries.size(), before + 2);
+  EXPECT_EQ(entries.back()["action"], "model.upload");
+  EXPECT_EQ(entries.back()["outcome"], kAuditError);
+}
+
+TEST_P(HubServiceTest, RefusalsHideRepositoriesAndAreAudited) {
+  ASSERT_TRUE(service_->create_user(admin_, "alice", false).ok());
+  ASSERT_TRUE(service_->create_user(admin_, "bob", false).ok());
+  Caller alice = user("alice"), bob = user("bob");
+  ASSERT_TRUE(service_->create_repo(alice, "alice", "secret", Visibility::kPrivate).ok());
+  ASSERT_TRUE(service_->create_repo(alice, "alice", "shared", Visibility::kInternal).ok());
+
+  auto hidden = service_->read_revision(bob, "alice", "secret", "main");
+  ASSERT_FALSE(hidden.ok());
+  EXPECT_EQ(hidden.error().code, ErrorCode::kNotFound);
+  auto missing = service_->read_revision(bob, "alice", "nothing", "main");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(missing.error().reason, hidden.error().reason);
+  auto readonly = service_->set_visibility(bob, "alice", "shared", "private");
+  ASSERT_FALSE(readonly.ok());
+  EXPECT_EQ(readonly.error().code, ErrorCode::kDenied);
+  auto anonymous = service_->list_models(Caller{}, {});
+  ASSERT_FALSE(anonymous.ok());
+  EXPECT_EQ(anonymous.error().code, ErrorCode::kUnauthenticated);
+
+  auto entries = trail();
+  ASSERT_GE(entries.size(), 4u);
+  const json& last = entries.back();
+  EXPECT_EQ(last["action"], "model.list");
+  EXPECT_EQ(last["outcome"], kAuditDenied);
+  const json& denied = entries[entries.size() - 2];
+  EXPECT_EQ(denied["action"], "repo.settings");
+  EXPECT_EQ(denied["actor"], "bob");
+  EXPECT_EQ(denied["details"]["status"], 403);
+}
+
+TEST_P(HubServiceTest, ListingAgreesWithThePermissionRuleForEveryone) {
+  for (const char* name : {"alice", "bob", "carol", "dave"}) ASSERT_TRUE(service_->create_user(admin_, name, false).ok());
+  Caller alice = user("alice");
+  ASSERT_TRUE(service_->create_org(alice, "acme", "").ok());
+  ASSERT_TRUE(service_->set_member(alice, "acme", "bob", "member").ok());
+  ASSERT_TRUE(service_->set_member(alice, "acme", "carol", "admin").ok());
+  ASSERT_TRUE(service_->create_team(alice, "acme", "ml").ok());
+  ASSERT_TRUE(service_->set_team_member(alice, "acme", "ml", "bob", true).ok());
+  ASSERT_TRUE(service_->create_repo(alice, "acme", "internal", Visibility::kInternal).ok());
+  ASSERT_TRUE(service_->create_repo(alice, "acme", "private", Visibility::kPrivate).ok());
+  ASSERT_TRUE(service_->create_repo(alice, "acme", "team", Visibility::kPrivate).ok());
+  ASSERT_TRUE(service_->create_repo(alice, "alice", "mine", Visibility::kPrivate).ok());
+  ASSERT_TRUE(service_->create_repo(alice, "alice", "open", Visibility::kInternal).ok());
+  ASSERT_TRUE(service_->create_repo(alice, "alice", "granted", Visibility::kPrivate).ok());
+  ASSERT_TRUE(service_->set_grant(alice, "acme", "team", "team:acme/ml", "read").ok());
+  ASSERT_TRUE(service_->set_grant(alice, "alice", "granted", "user:dave", "write").ok());
+  ASSERT_TRUE(put_file(alice, "alice/mine", "README.md", "# mine\n").ok());
+
+  auto repos = catalog_->list_repos();
+  ASSERT_TRUE(repos.ok());
+  for (const char* name : {"admin", "alice", "bob", "carol", "dave"}) {
+    Caller who = std::string(name) == "admin" ? admin_ : user(name);
+    std::vector<std::string> expected;
+    for (auto& r : *repos) {
+      if (service_->open_repo(who, r.owner, r.name, Action::kRead, "model.info").ok()) expected.push_back(r.full_name());
+    }
+    auto listed = service_->list_models(who, {});
+    ASSERT_TRUE(listed.ok()) << listed.error().message;
+    std::vector<std::string> got;
+    for (auto& l : *listed) got.push_back(l.repo.full_name());
+    EXPECT_EQ(got, expected) << name;
+    for (auto& l : *listed) {
+      auto head = catalog_->resolve(l.repo.id, "main");
+      ASSERT_TRUE(head.ok());
+      EXPECT_EQ(l.head_id, *head ? (*head)->id : "") << l.repo.full_name();
+      EXPECT_EQ(l.head_time, *head ? (*head)->created_at : 0) << l.repo.full_name();
+    }
+  }
+  // A read-scoped token lists what its user may read; search and paging narrow the list.
+  auto dave_read = service_->list_models(user("dave", kScopeRead), {});
+  ASSERT_TRUE(dave_read.ok());
+  ASSERT_EQ(dave_read->size(), 2u);  // alice/granted (granted) and alice/open (internal)
+  ModelQuery q;
+  q.search = "ACME/";
+  auto searched = service_->list_models(admin_, q);
+  ASSERT_TRUE(searched.ok());
+  EXPECT_EQ(searched->size(), 3u);
+  q.offset = 1;
+  q.limit = 1;
+  auto paged = service_->list_models(admin_, q);
+  ASSERT_TRUE(paged.ok());
+  ASSERT_EQ(paged->size(), 1u);
+  EXPECT_EQ(paged->front().repo.full_name(), "acme/private");
+}
+
+TEST_P(HubServiceTest, AuditTrailReadsNewestFirstWithFiltersAndPages) {
+  ASSERT_TRUE(service_->create_user(admin_, "alice", false).ok());
+  Caller alice = user("alice");
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(service_->create_repo(alice, "alice", "m" + std::to_string(i), Visibility::kPrivate).ok());
+  AuditQuery q;
+  q.action = "repo.create";
+  q.limit = 2;
+  auto first = service_->read_audit(admin_, q);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_EQ(first->entries.size(), 2u);
+  EXPECT_EQ(json::parse(first->entries[0].line)["resource"], "alice/m4");
+  EXPECT_EQ(json::parse(first->entries[1].line)["resource"], "alice/m3");
+  q.before_seq = first->next_before_seq;
+  q.limit = 10;
+  auto rest = service_->read_audit(admin_, q);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->entries.size(), 3u);
+  EXPECT_EQ(rest->next_before_seq, 0);
+  EXPECT_EQ(json::parse(rest->entries.back().line)["resource"], "alice/m0");
+  // Not an administrator of anything: refused, and the refusal is on the trail.
+  auto refused = service_->read_audit(user("alice", kScopeRead), {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kDenied);
+}
+
+TEST_P(HubServiceTest, TokensAreTheCallersOwnUnlessSiteAdmin) {
+  ASSERT_TRUE(service_->create_user(admin_, "alice", false).ok());
+  ASSERT_TRUE(service_->create_user(admin_, "bob", false).ok());
+  Caller alice = user("alice", kScopeRead | kScopeWrite);
+  TokenRequest wider;
+  wider.scopes = "admin";
+  EXPECT_EQ(service_->create_token(alice, wider).error().code, ErrorCode::kDenied);
+  TokenRequest for_bob;
+  for_bob.user = "bob";
+  EXPECT_EQ(service_->create_token(alice, for_bob).error().code, ErrorCode::kDenied);
+  auto bobs = service_->create_token(admin_, for_bob);
+  ASSERT_TRUE(bobs.ok());
+  // Another user's token looks like no token at all.
+  EXPECT_EQ(service_->revoke_token(alice, bobs->token.id).error().code, ErrorCode::kNotFound);
+  auto own = service_->create_token(alice, TokenRequest{});
+  ASSERT_TRUE(own.ok());
+  ASSERT_TRUE(service_->revoke_token(alice, own->token.id).ok());
+  auto listed = service_->list_tokens(alice, "");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_NE(listed->front().revoked_at, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, HubServiceTest, ::testing::Values("sqlite", "postgres"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
+
+}  // namespace
+}  // namespace lv::hub
