@@ -73,7 +73,7 @@ std::string card_value(const json& v) {
 }
 
 std::string files_table(const Repo& repo, const std::string& rev, const std::vector<FileEntry>& files, bool with_sha) {
-  std::string o = "<div class=\"table-wrap\"><table class=\"files\"><thead><tr><th scope=\"col\">File</th>"
+  std::string o = "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Files\"><table class=\"files\"><thead><tr><th scope=\"col\">File</th>"
                   "<th scope=\"col\" class=\"num\">Size</th>";
   if (with_sha) o += "<th scope=\"col\" class=\"sha-col\">SHA-256</th>";
   o += "</tr></thead><tbody>";
@@ -263,7 +263,7 @@ std::string tree_page(const Frame& f, const RepoView& v, const std::string& rev,
   if (dirs.empty() && files.empty()) {
     return page(f, o + "<section class=\"empty\"><p>No such folder at this revision.</p></section>");
   }
-  o += "<div class=\"table-wrap\"><table class=\"files\"><thead><tr><th scope=\"col\">Name</th><th scope=\"col\" class=\"num\">Size</th>"
+  o += "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Files\"><table class=\"files\"><thead><tr><th scope=\"col\">Name</th><th scope=\"col\" class=\"num\">Size</th>"
        "<th scope=\"col\" class=\"sha-col\">SHA-256</th></tr></thead><tbody>";
   for (auto& [name, d] : dirs) {
     o += "<tr><td class=\"path\"><a class=\"dir\" href=\"" + base + "/" + url_path(prefix + name) + "\">" + esc(name) +
@@ -289,7 +289,8 @@ std::string blob_page(const Frame& f, const BlobView& v, const std::string& rev,
   if (!looks_like_text(v.head)) {
     o += "<section class=\"empty\"><p>Binary file: no preview. Download it, or fetch it with any Hugging Face client.</p></section>";
   } else if (v.file.path.size() > 3 && v.file.path.compare(v.file.path.size() - 3, 3, ".md") == 0 && !v.truncated) {
-    o += "<article class=\"markdown preview\">" + render_markdown(v.head) + "</article>";
+    auto card = parse_model_card(v.head);  // front matter shows as data on the model's page
+    o += "<article class=\"markdown preview\">" + render_markdown(card.ok() ? card->body : v.head) + "</article>";
   } else {
     o += "<pre class=\"preview\" tabindex=\"0\"><code>" + esc(v.head) + "</code></pre>";
     if (v.truncated) o += "<p class=\"muted\">Preview shows the first " + human_size(v.head.size()) + ".</p>";
@@ -322,7 +323,7 @@ std::string settings_page(const Frame& f, const AccessView& v) {
               v.repo.visibility == Visibility::kInternal) +
        "</select><button type=\"submit\">Save</button></form></section>";
 
-  o += "<section class=\"card\"><h2>Who has access</h2><div class=\"table-wrap\"><table><thead><tr><th scope=\"col\">Who</th>"
+  o += "<section class=\"card\"><h2>Who has access</h2><div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Who has access\"><table><thead><tr><th scope=\"col\">Who</th>"
        "<th scope=\"col\">Role</th><th scope=\"col\">Through</th><th scope=\"col\"><span class=\"sr\">Actions</span></th></tr></thead><tbody>";
   if (v.repo.owner_kind == OwnerKind::kUser) {
     o += "<tr><td>" + esc(v.repo.owner) + "</td><td>" + badge("admin", "role") + "</td><td>owner</td><td></td></tr>";
@@ -359,7 +360,7 @@ std::string org_page(const Frame& f, const OrgView& v) {
   std::string base = "/orgs/" + url_path(v.org.name);
   std::string o = "<div class=\"page-head\"><h1>" + esc(v.org.name) + "</h1><p class=\"muted\">Organization · " +
                   std::to_string(v.members.size()) + " members · " + std::to_string(v.teams.size()) + " teams</p></div>";
-  o += "<div class=\"two-col\"><section class=\"card\"><h2>Members</h2><div class=\"table-wrap\"><table><thead><tr>"
+  o += "<div class=\"two-col\"><section class=\"card\"><h2>Members</h2><div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Members\"><table><thead><tr>"
        "<th scope=\"col\">User</th><th scope=\"col\">Role</th>" +
        std::string(v.may_manage ? "<th scope=\"col\"><span class=\"sr\">Actions</span></th>" : "") + "</tr></thead><tbody>";
   for (auto& m : v.members) {
@@ -424,7 +425,7 @@ std::string tokens_page(const Frame& f, const std::vector<Token>& tokens, const 
   o += "</select></div><div><label for=\"token-ttl\">Expires</label><select id=\"token-ttl\" name=\"expires_days\">" +
        option("30", "in 30 days", false) + option("90", "in 90 days", true) + option("365", "in a year", false) +
        option("0", "never", false) + "</select></div><div class=\"form-end\"><button type=\"submit\">Create token</button></div></form></section>";
-  o += "<section class=\"card\"><h2>Your tokens</h2><div class=\"table-wrap\"><table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Id</th>"
+  o += "<section class=\"card\"><h2>Your tokens</h2><div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Your tokens\"><table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Id</th>"
        "<th scope=\"col\">Scope</th><th scope=\"col\">Created</th><th scope=\"col\">Expires</th><th scope=\"col\">Status</th>"
        "<th scope=\"col\"><span class=\"sr\">Actions</span></th></tr></thead><tbody>";
   int64_t now = now_unix();
@@ -468,7 +469,7 @@ std::string audit_page(const Frame& f, const AuditPage& p, const AuditQuery& q) 
        "<div class=\"form-end\"><button type=\"submit\">Filter</button> <a class=\"button secondary\" href=\"/audit/export?" + esc(filters) +
        "\">Export JSONL</a></div></form>";
   if (p.entries.empty()) return page(f, o + "<section class=\"empty\"><p>No entries match.</p></section>");
-  o += "<div class=\"table-wrap\"><table class=\"audit\"><thead><tr><th scope=\"col\" class=\"num\">#</th><th scope=\"col\">Time (UTC)</th>"
+  o += "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Audit entries\"><table class=\"audit\"><thead><tr><th scope=\"col\" class=\"num\">#</th><th scope=\"col\">Time (UTC)</th>"
        "<th scope=\"col\">Actor</th><th scope=\"col\">Action</th><th scope=\"col\">Resource</th><th scope=\"col\">Outcome</th>"
        "<th scope=\"col\">Details</th></tr></thead><tbody>";
   for (auto& e : p.entries) {

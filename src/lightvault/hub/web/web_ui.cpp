@@ -240,12 +240,8 @@ void WebUi::install(httplib::Server& http) {
       done = data_.set_team_member(r.ctx, o, req.get_param_value("team"), req.get_param_value("user"),
                                    req.get_param_value("op") != "remove");
     }
-    if (auto* p = std::get_if<Problem>(&done)) {
-      if (p->refusal == Refusal::kNotFound && !data_.memberships(r.ctx.who).size() && !r.ctx.who.authenticated()) {
-        return send_problem(r, *p);
-      }
-      return org(r, o, "", p->message, status_of(p->refusal));
-    }
+    // The page again with the reason (or its own 404 for an organization the viewer may not see).
+    if (auto* p = std::get_if<Problem>(&done)) return org(r, o, "", p->message, status_of(p->refusal));
     redirect(r, "/orgs/" + url_path(o) + "?done=" + (what.rfind("teams", 0) == 0 ? "team" : "member"));
   });
 
@@ -283,12 +279,9 @@ void WebUi::install(httplib::Server& http) {
     auto done = what == "grants"
                     ? data_.set_grant(r.ctx, owner, name, req.get_param_value("subject"), req.get_param_value("role"))
                     : data_.set_visibility(r.ctx, owner, name, req.get_param_value("visibility"));
-    if (auto* p = std::get_if<Problem>(&done)) {
-      // Not found and forbidden end here; a bad subject or role re-shows the form with the reason.
-      if (p->refusal == Refusal::kNotFound && req.get_param_value("subject").empty()) return send_problem(r, *p);
-      if (p->refusal == Refusal::kForbidden || p->refusal == Refusal::kInternal) return send_problem(r, *p);
-      return settings(r, owner, name, "", p->message, status_of(p->refusal));
-    }
+    // The form again with the reason; settings() itself answers 404 or 403 to those who may not
+    // see or manage the repository.
+    if (auto* p = std::get_if<Problem>(&done)) return settings(r, owner, name, "", p->message, status_of(p->refusal));
     redirect(r, "/" + url_path(owner) + "/" + url_path(name) + "/settings?done=" + (what == "grants" ? "grant" : "visibility"));
   });
 }
@@ -376,6 +369,8 @@ void WebUi::blob(Request& r, const std::string& owner, const std::string& name, 
 void WebUi::report(Request& r, const std::string& owner, const std::string& name, const std::string& rev, const std::string& path) {
   auto view = data_.blob(r.ctx, owner, name, rev, path, 16 << 20);
   if (auto* p = std::get_if<Problem>(&view)) return send_problem(r, *p);
+  r.res.headers.erase("Content-Security-Policy");  // the page's, set by begin()
+  r.res.headers.erase("X-Frame-Options");
   r.res.set_header("Content-Security-Policy", kReportCsp);
   r.res.set_header("X-Frame-Options", "SAMEORIGIN");
   r.res.status = 200;

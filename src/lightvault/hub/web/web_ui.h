@@ -33,8 +33,6 @@ class WebUi {
   std::optional<Principal> session_principal(const httplib::Request& req);
   // The sign-in form is the one body read from a caller with neither token nor session.
   static bool accepts_anonymous_body(const httplib::Request& req);
-  // Ends the sessions started with a token (called when it is revoked through the API).
-  void token_revoked(const std::string& token_id) { sessions_.end_sessions_of_token(token_id); }
 
  private:
   struct Request;
