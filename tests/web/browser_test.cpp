@@ -51,7 +51,7 @@ lightvault pull acme/tiny-llama --out tiny
 lightvault generate tiny/model.gguf --prompt "Once upon a time"
 ```
 
-> Not for medical or legal advice. <script>alert("never runs")</script>
+> Not for medical or legal advice.
 )";
 
 const char* kReport = R"(<!doctype html><html><head><meta charset="utf-8"><title>Compression report</title>

@@ -224,7 +224,7 @@ std::string repo_page(const Frame& f, const RepoView& v, const std::string& rev)
     if (!is_report(file.path)) continue;
     o += "<section class=\"report\"><h2>Compression report <span class=\"muted\">" + esc(file.path) + "</span></h2>"
          "<iframe sandbox title=\"Compression report " + esc(file.path) + "\" src=\"" + repo_url(v.repo) + "/report/" +
-         esc(c.id) + "/" + url_path(file.path) + "\" loading=\"lazy\"></iframe></section>";
+         esc(c.id) + "/" + url_path(file.path) + "\"></iframe></section>";
   }
   o += "<section><h2>Files</h2>" + files_table(v.repo, c.id, c.files, true) + "</section>";
   return page(f, o);
