@@ -53,6 +53,8 @@ test('sign in, browse a model, read its card, grant a team, see it audited, sign
     const page = await browser.newPage();
     const offsite = [];
     page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) offsite.push(r.url()); });
+    const reports = [];  // the compression report frame's responses
+    page.on('response', (r) => { if (r.url().includes('/report/')) reports.push(r.status()); });
     const csp = [];
     page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) csp.push(m.text()); });
     await page.setViewport({ width: 1280, height: 900 });
@@ -84,6 +86,10 @@ test('sign in, browse a model, read its card, grant a team, see it audited, sign
     assert.match(card, /Latest commit/i);
     assert.equal(await page.$$eval('.markdown script, .markdown iframe, [onerror]', (n) => n.length), 0);
     assert.equal(await page.$eval('.report iframe', (f) => f.getAttribute('sandbox')), '');
+    // Scrolled into view, so that the screenshot shows it, and loaded with the session.
+    await page.$eval('.report iframe', (f) => f.scrollIntoView());
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(reports.includes(200), `report frame answered ${reports}`);
     await check(page, '04-model');
 
     await page.goto(`${base}/${model}/tree/main`, { waitUntil: 'load' });

@@ -359,7 +359,8 @@ std::string settings_page(const Frame& f, const AccessView& v) {
 std::string org_page(const Frame& f, const OrgView& v) {
   std::string base = "/orgs/" + url_path(v.org.name);
   std::string o = "<div class=\"page-head\"><h1>" + esc(v.org.name) + "</h1><p class=\"muted\">Organization · " +
-                  std::to_string(v.members.size()) + " members · " + std::to_string(v.teams.size()) + " teams</p></div>";
+                  std::to_string(v.members.size()) + (v.members.size() == 1 ? " member · " : " members · ") +
+                  std::to_string(v.teams.size()) + (v.teams.size() == 1 ? " team" : " teams") + "</p></div>";
   o += "<div class=\"two-col\"><section class=\"card\"><h2>Members</h2><div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Members\"><table><thead><tr>"
        "<th scope=\"col\">User</th><th scope=\"col\">Role</th>" +
        std::string(v.may_manage ? "<th scope=\"col\"><span class=\"sr\">Actions</span></th>" : "") + "</tr></thead><tbody>";
