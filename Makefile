@@ -28,12 +28,18 @@ run: build
 
 # Tests run two at a time, each with OpenMP threads: passive waiting keeps threads that
 # outnumber the cores from spinning away each other's time slices.
-test: build tests/hub/node_modules
+test: build tests/hub/node_modules tests/web/node_modules
 	OMP_WAIT_POLICY=passive ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 # The real @huggingface/hub client that the hub's tests talk to (npm, pinned by the lock file).
 tests/hub/node_modules: tests/hub/package.json tests/hub/package-lock.json
 	cd tests/hub && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# puppeteer-core (drives Debian's chromium; it downloads no browser) and axe-core for the web
+# interface's browser test.
+tests/web/node_modules: tests/web/package.json tests/web/package-lock.json
+	cd tests/web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # One clang build with AddressSanitizer and UndefinedBehaviorSanitizer, coverage-instrumented
@@ -46,7 +52,7 @@ $(SAN_BUILD)/build.ninja: CMakeLists.txt | deps
 
 # Tests under the sanitizers; SANITIZE_TESTS picks them (a ctest regex; by default every
 # parser, bad-input, runtime, compression and hub test).
-SANITIZE_TESTS ?= Tokenizer|Llama2c|Gguf|Safetensors|HfCheckpoint|HfTokenizer|Kernels|ThreadPool|Transformer|Perplexity|Prune|Quantize|HeadImportance|CliBadInput|Crypto|BlobStore|BlobGc|SegmentPipeline|AuditLog|HubService|HubHttp|HfClient|ServeEndToEnd|RepoPath|TextWatermark|TextLabel|MediaKind|CliWatermarkTest.BadInput|ScanDataset|ScanTextEmbedding|CliScan
+SANITIZE_TESTS ?= Tokenizer|Llama2c|Gguf|Safetensors|HfCheckpoint|HfTokenizer|Kernels|ThreadPool|Transformer|Perplexity|Prune|Quantize|HeadImportance|CliBadInput|Crypto|BlobStore|BlobGc|SegmentPipeline|AuditLog|HubService|HubHttp|HfClient|ServeEndToEnd|WebUi|WebHtml|WebMarkdown|WebSessionStore|RepoPath|TextWatermark|TextLabel|MediaKind|CliWatermarkTest.BadInput|ScanDataset|ScanTextEmbedding|CliScan
 sanitize: deps $(SAN_BUILD)/build.ninja
 	cmake --build $(SAN_BUILD) -j $(JOBS) --target lightvault lightvault_tests
 	OMP_WAIT_POLICY=passive ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS) -R '$(SANITIZE_TESTS)'

@@ -12,6 +12,8 @@ packages=(
   libeigen3-dev libspectra-dev     # scan: sparse eigenproblems (Lanczos)
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql                       # hub catalog tests for several replicas
+  libcmark-gfm-dev libcmark-gfm-extensions-dev  # model cards rendered on the hub's pages
+  chromium fonts-dejavu-core       # the web interface's real-browser test (puppeteer-core)
 )
 # Benchmark peers, only with --bench.
 if [ "${1:-}" = "--bench" ]; then

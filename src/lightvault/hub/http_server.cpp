@@ -13,6 +13,7 @@
 
 #include "lightvault/hub/data_folder_keys.h"
 #include "lightvault/hub/http_server_impl.h"
+#include "lightvault/hub/web/web_ui.h"
 
 namespace lv::hub {
 
@@ -255,7 +256,7 @@ bool HubServer::Impl::refuse_body(Ctx& ctx) {
     if (!req.has_header("Content-Length")) const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
     return false;
   }
-  if (!ctx.who.authenticated()) {
+  if (!ctx.who.authenticated() && !web::WebUi::accepts_anonymous_body(req)) {
     return refuse(401, "authentication required before a request body (Authorization: Bearer TOKEN)", "Unauthorized");
   }
   if (!is_upload(req)) {
@@ -398,6 +399,10 @@ void HubServer::Impl::install_routes() {
       ctx.res.set_header("Connection", "close");
       return httplib::Server::HandlerResponse::Handled;
     }
+    // A page request without a bearer token: its caller is its browser session's, if any.
+    if (!ctx.who.authenticated() && !req.has_header("Authorization")) {
+      if (auto who = web->session_principal(req)) ctx.who = *who;
+    }
     if (refuse_body(ctx)) return httplib::Server::HandlerResponse::Handled;
     t_checked = {&req, ctx.who};
     return httplib::Server::HandlerResponse::Unhandled;
@@ -464,7 +469,11 @@ void HubServer::Impl::install_routes() {
   hf_routes();
   repo_routes();
   admin_routes();
+  web = std::make_unique<web::WebUi>(*this, opt.web_session_seconds);
+  web->install(http);  // after the API, whose routes take precedence
 }
+
+HubServer::Impl::~Impl() = default;
 
 // ------------------------------------------------------------------------------------------
 

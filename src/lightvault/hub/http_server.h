@@ -27,6 +27,8 @@
 //     POST   /api/lv/admin/rotate-key
 //     POST   /api/lv/admin/gc                                {"grace_seconds"?, "dry_run"?}
 //     GET    /api/lv/audit/export      POST /api/lv/audit/verify
+//   web interface for people (src/lightvault/hub/web/web_ui.h): /, /login, /logout,
+//     /{owner}/{name}[/tree|blob|commits|settings], /orgs/{org}, /settings/tokens, /audit
 // Errors are JSON {"error": "..."} (+ X-Error-Code for HF clients); every response carries
 // X-Request-Id and X-Content-Type-Options: nosniff; every state change, download and denied
 // request is appended to the audit chain (denials of callers without a valid token: at most 20
@@ -60,6 +62,7 @@ struct ServerOptions {
   uint32_t segment_size = 1 << 20;        // blob store segment size for new blobs
   bool fsync = true;
   bool quiet = false;                     // no request log on stderr
+  int64_t web_session_seconds = 8 * 3600;  // a web sign-in lasts this long (or its token's life)
 };
 
 class HubServer {

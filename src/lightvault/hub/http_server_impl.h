@@ -30,6 +30,10 @@
 
 namespace lv::hub {
 
+namespace web {
+class WebUi;
+}
+
 using json = nlohmann::json;
 
 // The Content-Disposition of a download named `name` (RFC 6266, with RFC 5987 filename*).
@@ -89,6 +93,9 @@ struct HubServer::Impl {
   std::thread thread;
   std::atomic<uint64_t> request_counter{0};
   std::string instance = crypto::random_hex(4);
+  // The web interface (routes, sessions); see web/web_ui.h.
+  std::unique_ptr<web::WebUi> web;
+  ~Impl();
 
   // ---- plumbing (http_server.cpp)
   Ctx begin(const httplib::Request& req, httplib::Response& res);  // assigns the request id
