@@ -13,8 +13,8 @@
 #                 `lightvault synth --dim 4096 --hidden 11008 --layers 32 --heads 32
 #                 --kv-heads 32 --vocab 32000 --type q8_0`
 #   --quick       a smaller synthetic model
-# Environment: THREADS (default: every CPU), PP (128), TG (64), ROUNDS (5), BIG_ROUNDS (2),
-# BIG_TG (16), BUSY=1 to run one busy process per core beside both programs.
+# Environment: THREADS (default: every CPU), PP (128), TG (64), ROUNDS (5; 0 runs only --7b),
+# BIG_ROUNDS (2), BIG_TG (16), BUSY=1 to run one busy process per core beside both programs.
 #
 # llama.cpp is a peer built beside the project, never part of it; without LLAMA_CPP_BIN only
 # our figures are printed. Models are written to bench/out/ (ignored by git):
@@ -56,7 +56,7 @@ for m in "${models[@]}" $big; do
   [ -f "$m" ] || { echo "error: $m: no such file" >&2; exit 2; }
 done
 
-if [ ${#models[@]} -eq 0 ]; then
+if [ ${#models[@]} -eq 0 ] && [ "$ROUNDS" -gt 0 ]; then
   synth="$OUT/synth-$(echo "${shape[@]}" | tr -d ' -' | md5sum | cut -c1-8)"
   if [ ! -f "$synth.f32.gguf" ]; then
     echo "bench: writing $synth.f32.gguf (${shape[*]})" >&2
@@ -153,8 +153,10 @@ for round in $(seq "$ROUNDS"); do
   echo "bench: round $round of $ROUNDS" >&2
   for m in "${models[@]}"; do measure "$m" "$PP" $((round % 2)) "$rounds" "$TG"; done
 done
-summarize "$rounds" speed "$PP" "$results"
-echo "threads: $THREADS, cores: $(nproc), rounds: $ROUNDS, pp $PP, tg $TG${BUSY:+, busy=$BUSY}"
+if [ "$ROUNDS" -gt 0 ]; then
+  summarize "$rounds" speed "$PP" "$results"
+  echo "threads: $THREADS, cores: $(nproc), rounds: $ROUNDS, pp $PP, tg $TG${BUSY:+, busy=$BUSY}"
+fi
 
 if [ -n "$big" ]; then
   big_rounds="$OUT/rounds-7b.jsonl"
