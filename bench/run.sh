@@ -168,4 +168,4 @@ if [ -n "$big" ]; then
   summarize "$big_rounds" latency "$BIG_PROMPT" "$results"
   echo "7B: threads $THREADS, decode over $BIG_TG tokens; time to first token = prefill of the prompt"
 fi
-echo "results: $results, per round: $rounds"
+echo "results: $results, per round: $rounds${big:+ and $OUT/rounds-7b.jsonl}"
