@@ -224,6 +224,68 @@ TEST(KernelsInt8, LongestI8RowsAreExact) {
   }
 }
 
+// ---- Q8_0 prefill tiles ---------------------------------------------------------------
+
+// Prefill (n > 1) runs register tiles of several weight rows x several tokens, two blocks per
+// step: odd token counts leave a partial token tile, rows not a multiple of the tile a partial
+// row tile, and an odd number of blocks a last single-block step.
+TEST(KernelsQ8Prefill, RaggedTilesMatchReference) {
+  std::mt19937 rng(2024);
+  for (Isa isa : kAllIsas) {
+    IsaScope scope(isa);
+    if (!scope.ok()) continue;
+    SCOPED_TRACE(isa_name(isa));
+    for (int64_t rows : {5, 18, 37}) {
+      for (int64_t cols : {32, 96, 544, 1056}) {
+        const Weight w = random_weight(DType::Q8_0, rows, cols, rng);
+        for (int64_t n : {3, 7, 13}) expect_matches_reference(w.t, random_floats(n * cols, rng), n);
+      }
+    }
+  }
+}
+
+// With every scale 1 the tile's arithmetic is all integers below 2^24, so the result must be
+// exact: a bias off by one lane, a flipped byte counted twice or a block read from the wrong
+// token would show. Weights cover the whole byte range, -128 included, and X quantizes to
+// itself (each block holds a 127, so its scale is 1).
+TEST(KernelsQ8Prefill, IntegerDataIsExact) {
+  const int64_t rows = 9, cols = 160, n = 5, nb = cols / kQ8BlockSize;
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> byte(-128, 127);
+  std::uniform_int_distribution<int> xval(-127, 127);
+  std::vector<BlockQ8_0> blocks(static_cast<size_t>(rows * nb));
+  for (BlockQ8_0& b : blocks) {
+    b.d = f32_to_f16(1.0f);
+    for (auto& q : b.qs) q = static_cast<int8_t>(byte(rng));
+  }
+  blocks[0].qs[0] = -128;
+  Tensor W;
+  W.dtype = DType::Q8_0;
+  W.rows = rows;
+  W.cols = cols;
+  W.data = blocks.data();
+  std::vector<float> x(static_cast<size_t>(n * cols));
+  for (int64_t i = 0; i < n * cols; ++i) x[i] = static_cast<float>(i % kQ8BlockSize == 0 ? 127 : xval(rng));
+  x[1] = -127.0f;
+  std::vector<float> want(static_cast<size_t>(n * rows));
+  for (int64_t t = 0; t < n; ++t) {
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t s = 0;
+      for (int64_t c = 0; c < cols; ++c) {
+        s += int64_t{blocks[r * nb + c / kQ8BlockSize].qs[c % kQ8BlockSize]} * static_cast<int64_t>(x[t * cols + c]);
+      }
+      want[t * rows + r] = static_cast<float>(s);
+    }
+  }
+  for (Isa isa : kAllIsas) {
+    IsaScope scope(isa);
+    if (!scope.ok()) continue;
+    std::vector<float> y(static_cast<size_t>(n * rows), -1.0f);
+    matmul(W, x.data(), n, y.data());
+    EXPECT_EQ(y, want) << isa_name(isa);
+  }
+}
+
 // ---- X quantizers: bit-exact with quantize_row_q8_0 / quantize_row_i8 --------------------
 
 // Rows that hit rounding ties, zero blocks and float16-subnormal scales.
