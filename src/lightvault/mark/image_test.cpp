@@ -9,9 +9,9 @@
 namespace lv::mark {
 namespace {
 
-using testing::grey_png;
-using testing::png_chunk;
-using testing::synthetic_image;
+using test_images::grey_png;
+using test_images::png_chunk;
+using test_images::synthetic_image;
 
 double psnr(const Image& a, const Image& b) {
   double sum = 0;
@@ -77,10 +77,10 @@ TEST(ImageIo, GreyJpegStaysGreyAndRgbaJpegDropsAlpha) {
 }
 
 TEST(ImageIo, SharedPhotographsDecode) {
-  auto paths = testing::shared_image_paths();
-  if (paths.empty()) GTEST_SKIP() << "no shared images in " << testing::shared_images_dir();
+  auto paths = test_images::shared_image_paths();
+  if (paths.empty()) GTEST_SKIP() << "no shared images in " << test_images::shared_images_dir();
   for (const auto& path : paths) {
-    auto image = decode_image(testing::read_bytes(path), path);
+    auto image = decode_image(test_images::read_bytes(path), path);
     ASSERT_TRUE(image.ok()) << image.error().message;
     EXPECT_EQ(image->format, path.ends_with(".jpg") ? ImageFormat::Jpeg : ImageFormat::Png) << path;
     EXPECT_EQ(image->pixels.size(), size_t(image->width) * image->height * image->channels) << path;
@@ -98,11 +98,11 @@ TEST(ImageIo, SharedPhotographsDecode) {
 TEST(ImageIo, PaletteSixteenBitAndGreyAlphaPngsBecomeEightBitGreyRgbOrRgba) {
   // 2x1 palette image: entries red and blue, the second half transparent (tRNS).
   std::string ihdr;
-  testing::put_be32(ihdr, 2);
-  testing::put_be32(ihdr, 1);
+  test_images::put_be32(ihdr, 2);
+  test_images::put_be32(ihdr, 1);
   ihdr += std::string("\x08\x03\x00\x00\x00", 5);
   std::string png = "\x89PNG\r\n\x1a\n" + png_chunk("IHDR", ihdr) + png_chunk("PLTE", std::string("\xff\x00\x00\x00\x00\xff", 6)) +
-                    png_chunk("tRNS", std::string("\xff\x80", 2)) + png_chunk("IDAT", testing::zlib_compress(std::string("\x00\x00\x01", 3))) +
+                    png_chunk("tRNS", std::string("\xff\x80", 2)) + png_chunk("IDAT", test_images::zlib_compress(std::string("\x00\x00\x01", 3))) +
                     png_chunk("IEND", "");
   auto palette = decode_image(png, "p.png");
   ASSERT_TRUE(palette.ok()) << palette.error().message;
@@ -111,10 +111,10 @@ TEST(ImageIo, PaletteSixteenBitAndGreyAlphaPngsBecomeEightBitGreyRgbOrRgba) {
 
   // 1x1 grey+alpha, 16 bits: grey 0x1234, alpha 0xff00.
   ihdr.clear();
-  testing::put_be32(ihdr, 1);
-  testing::put_be32(ihdr, 1);
+  test_images::put_be32(ihdr, 1);
+  test_images::put_be32(ihdr, 1);
   ihdr += std::string("\x10\x04\x00\x00\x00", 5);
-  png = "\x89PNG\r\n\x1a\n" + png_chunk("IHDR", ihdr) + png_chunk("IDAT", testing::zlib_compress(std::string("\x00\x12\x34\xff\x00", 5))) +
+  png = "\x89PNG\r\n\x1a\n" + png_chunk("IHDR", ihdr) + png_chunk("IDAT", test_images::zlib_compress(std::string("\x00\x12\x34\xff\x00", 5))) +
         png_chunk("IEND", "");
   auto grey_alpha = decode_image(png, "ga.png");
   ASSERT_TRUE(grey_alpha.ok()) << grey_alpha.error().message;
@@ -166,7 +166,7 @@ TEST(ImageIo, PixelBombIsRefusedAndTextBombIsNotInflated) {
 
   // A zTXt chunk that inflates to 20 MiB, past libpng's chunk limit: libpng stops inflating
   // at the limit and drops the chunk (a warning), and the image itself is read.
-  std::string ztxt = std::string("Comment\0\0", 9) + testing::zlib_compress(std::string(20u << 20, 'a'));
+  std::string ztxt = std::string("Comment\0\0", 9) + test_images::zlib_compress(std::string(20u << 20, 'a'));
   auto text_bomb = decode_image(grey_png(8, 8, 8, png_chunk("zTXt", ztxt)), "text-bomb.png");
   ASSERT_TRUE(text_bomb.ok()) << text_bomb.error().message;
   EXPECT_EQ(text_bomb->width, 8);

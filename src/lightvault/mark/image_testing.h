@@ -14,7 +14,7 @@
 
 #include "lightvault/mark/image.h"
 
-namespace lv::mark::testing {
+namespace lv::mark::test_images {
 
 // ../shared/images beside the checkout (LV_SHARED_MODELS is ../shared/models).
 inline std::string shared_images_dir() { return std::string(LV_SHARED_MODELS) + "/../images"; }
@@ -92,4 +92,4 @@ inline std::string grey_png(uint32_t width, uint32_t height, uint32_t rows, cons
   return png;
 }
 
-}  // namespace lv::mark::testing
+}  // namespace lv::mark::test_images
