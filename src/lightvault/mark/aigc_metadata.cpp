@@ -61,7 +61,8 @@ std::string io_bytes(Exiv2::BasicIo& io) {
 std::string aigc_json(const AigcFields& fields) {
   nlohmann::ordered_json object = nlohmann::ordered_json::object();
   for (const Key& key : kKeys) object[key.name] = fields.*key.field;
-  return object.dump();
+  // Replace rather than throw on bad UTF-8: fields may come from a hostile file or argument.
+  return object.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 Result<AigcFields> parse_aigc_json(std::string_view json, const std::string& context) {
