@@ -10,6 +10,9 @@ packages=(
   libutf8proc-dev                  # NFC file names in hub repositories
   nlohmann-json3-dev libcpp-httplib-dev libcli11-dev
   libeigen3-dev libspectra-dev     # scan: sparse eigenproblems (Lanczos)
+  libjpeg62-turbo-dev libpng-dev   # mark: image I/O
+  libfreetype-dev libharfbuzz-dev libfontconfig-dev fonts-noto-cjk # mark: the visible label
+  libexiv2-dev exiv2               # mark: XMP metadata (exiv2 the tool: tests read it back)
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql                       # hub catalog tests for several replicas
   libcmark-gfm-dev libcmark-gfm-extensions-dev  # model cards rendered on the hub's pages

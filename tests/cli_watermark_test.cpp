@@ -139,7 +139,7 @@ TEST_F(CliWatermarkTest, BadInputIsAClearErrorOrNoMark) {
   expect_bad_input(detect(write("empty.txt", ""), key_), "empty.txt: empty file");
   expect_bad_input(detect(write("bin", std::string("\x7f" "ELF\x02\x01\x01\0\0\0", 10)), key_), "bin: binary data");
   expect_bad_input(detect(write("latin1.txt", "caf\xe9 au lait"), key_), "latin1.txt: not valid UTF-8 (offset 3)");
-  expect_bad_input(detect(write("i.png", std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16)), key_), "PNG image: image detection is not built yet");
+  expect_bad_input(detect(write("i.png", std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16)), key_), "i.png: PNG: truncated PNG data");
   expect_bad_input(detect(write("t.txt", "Once upon a time"), write("empty.key", "")), "empty.key: watermark key file is empty");
   expect_bad_input(detect(file("t.txt"), file("no.key")), "no.key: cannot open");
   expect_bad_input(detect(file("t.txt"), dir_), dir_);

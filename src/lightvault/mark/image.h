@@ -37,7 +37,7 @@ struct ImageWriteOptions {
 
 // Decodes JPEG or PNG bytes (chosen by signature); `name` is the context of errors.
 Result<Image> decode_image(std::string_view bytes, const std::string& name);
-// Encodes in image.format.
+// Encodes in image.format. RGBA written as JPEG loses its alpha (JPEG has none).
 Result<std::string> encode_image(const Image& image, const ImageWriteOptions& options = {});
 
 }  // namespace lv::mark
