@@ -28,12 +28,17 @@ run: build
 
 # Tests run two at a time, each with OpenMP threads: passive waiting keeps threads that
 # outnumber the cores from spinning away each other's time slices.
-test: build tests/hub/node_modules
+test: build tests/hub/node_modules tests/c2pa/node_modules
 	OMP_WAIT_POLICY=passive ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 # The real @huggingface/hub client that the hub's tests talk to (npm, pinned by the lock file).
 tests/hub/node_modules: tests/hub/package.json tests/hub/package-lock.json
 	cd tests/hub && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# An independent C2PA reader (@trustnxt/c2pa-ts, pure TypeScript, offline) that checks our manifests.
+tests/c2pa/node_modules: tests/c2pa/package.json tests/c2pa/package-lock.json
+	cd tests/c2pa && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # libFuzzer targets, each run for FUZZ_SECONDS (clang, ASan + UBSan).
@@ -52,7 +57,7 @@ fuzz: deps
 
 # Tests under AddressSanitizer and UndefinedBehaviorSanitizer; SANITIZE_TESTS picks them
 # (a ctest regex; by default every parser, bad-input, runtime, compression and hub test).
-SANITIZE_TESTS ?= Tokenizer|Llama2c|Gguf|Safetensors|HfCheckpoint|HfTokenizer|Kernels|ThreadPool|Transformer|Perplexity|Prune|Quantize|HeadImportance|CliBadInput|Crypto|BlobStore|BlobGc|SegmentPipeline|AuditLog|HubHttp|HfClient|ServeEndToEnd|RepoPath|TextWatermark|TextLabel|MediaKind|CliWatermarkTest.BadInput|ScanDataset|ScanTextEmbedding|CliScan
+SANITIZE_TESTS ?= Tokenizer|Llama2c|Gguf|Safetensors|HfCheckpoint|HfTokenizer|Kernels|ThreadPool|Transformer|Perplexity|Prune|Quantize|HeadImportance|CliBadInput|Crypto|BlobStore|BlobGc|SegmentPipeline|AuditLog|HubHttp|HfClient|ServeEndToEnd|RepoPath|TextWatermark|TextLabel|MediaKind|CliWatermarkTest.BadInput|ScanDataset|ScanTextEmbedding|CliScan|Cbor|Jumbf|CoseSign1|C2paCredentials|C2paContainer|C2paManifest
 sanitize: deps
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLV_SANITIZE=ON
 	cmake --build build-asan -j $(JOBS) --target lightvault lightvault_tests

@@ -31,7 +31,9 @@ void put_be(std::string& out, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
-uint32_t crc32(std::string_view data) {
+}  // namespace
+
+uint32_t png_crc32(std::string_view data) {
   // PNG's CRC (ISO 3309, reflected polynomial 0xEDB88320), table built once.
   static const std::array<uint32_t, 256> table = [] {
     std::array<uint32_t, 256> t{};
@@ -46,6 +48,8 @@ uint32_t crc32(std::string_view data) {
   for (char ch : data) c = table[(c ^ static_cast<uint8_t>(ch)) & 0xff] ^ (c >> 8);
   return c ^ 0xffffffffu;
 }
+
+namespace {
 
 std::string at_offset(size_t offset) { return "offset " + std::to_string(offset); }
 
@@ -240,7 +244,7 @@ Result<std::string> frame_c2pa_store(std::string_view store, ImageFormat format)
     typed.append(store);
     put_be(out, store.size(), 4);
     out.append(typed);
-    put_be(out, crc32(typed), 4);
+    put_be(out, png_crc32(typed), 4);
     return out;
   }
   const std::string_view header = store.substr(0, 8);

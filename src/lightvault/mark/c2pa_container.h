@@ -9,6 +9,7 @@
 // PNG chunks up to IEND), check every length against the bytes there are, and name the
 // offset of whatever is broken.
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,9 @@ Result<std::string> remove_c2pa_stores(std::string_view file, ImageFormat format
 // Where a store is inserted: in JPEG after SOI and the APP0/APP1 segments that lead (JFIF,
 // Exif and XMP stay first, as their specifications ask); in PNG right after IHDR.
 Result<size_t> c2pa_insert_offset(std::string_view file, ImageFormat format, const std::string& context);
+
+// PNG's chunk CRC (ISO 3309) over a chunk's type and data.
+uint32_t png_crc32(std::string_view type_and_data);
 
 // `store` framed for `format`: APP11 segments or one caBX chunk, ready to insert.
 Result<std::string> frame_c2pa_store(std::string_view store, ImageFormat format);
