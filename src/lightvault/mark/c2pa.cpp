@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <optional>
+#include <utility>
 
 #include "lightvault/mark/c2pa_container.h"
 #include "lightvault/mark/cbor.h"
@@ -109,7 +109,7 @@ Result<std::string> build_store(const ManifestInputs& in, const C2paSigner& sign
                                   {Value::text("pad"), Value::bytes("")}}));
   const std::string assertion_store = jumbf_superbox(c2pa_jumbf_uuid("c2as"), kAssertionStoreLabel, actions + data_hash);
 
-  std::vector<std::pair<Value, Value>> claim{
+  std::vector<cbor::MapEntry> claim{
       {Value::text("claim_generator"), Value::text(options.claim_generator)},
       {Value::text("claim_generator_info"), Value::array({Value::map({{Value::text("name"), Value::text(options.claim_generator)}})})},
       {Value::text("signature"), Value::text(std::string(kSelfPrefix) + std::string(kSignatureLabel))},
@@ -117,7 +117,7 @@ Result<std::string> build_store(const ManifestInputs& in, const C2paSigner& sign
       {Value::text("dc:format"), Value::text(in.mime_type)},
       {Value::text("instanceID"), Value::text(in.instance_id)},
       {Value::text("alg"), Value::text("sha256")}};
-  if (!options.title.empty()) claim.emplace_back(Value::text("dc:title"), Value::text(options.title));
+  if (!options.title.empty()) claim.push_back({Value::text("dc:title"), Value::text(options.title)});
   const std::string claim_bytes = cbor::encode(Value::map(std::move(claim)));
   LV_ASSIGN_OR_RETURN(std::string cose, cose_sign1_es256(signer, claim_bytes));
 
@@ -232,7 +232,9 @@ bool check_data_hash(const JumbfBox& box, std::string_view file, const C2paEmbed
     }
   }
   // The manifest itself must be excluded, or the binding could not have been computed.
-  for (const auto& [start, length] : embedding.ranges) {
+  for (const auto& range : embedding.ranges) {
+    const uint64_t start = range.first;
+    const uint64_t length = range.second;
     const bool covered = std::any_of(excluded.begin(), excluded.end(), [&](const auto& e) {
       return e.first <= start && start + length <= e.first + e.second;
     });

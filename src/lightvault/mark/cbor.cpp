@@ -38,7 +38,7 @@ Value Value::array(std::vector<Value> items) {
   return out;
 }
 
-Value Value::map(std::vector<std::pair<Value, Value>> entries) {
+Value Value::map(std::vector<MapEntry> entries) {
   Value out;
   out.type = Type::Map;
   out.entries = std::move(entries);
@@ -202,7 +202,7 @@ class Decoder {
         for (uint64_t i = 0; i < n; ++i) {
           LV_ASSIGN_OR_RETURN(Value key, item(depth + 1));
           LV_ASSIGN_OR_RETURN(Value value, item(depth + 1));
-          out.entries.emplace_back(std::move(key), std::move(value));
+          out.entries.push_back(MapEntry{std::move(key), std::move(value)});
         }
         return out;
       default: {  // 6: tag

@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "lightvault/util/status.h"
@@ -18,6 +17,8 @@ namespace lv::mark::cbor {
 
 inline constexpr int kMaxCborDepth = 32;
 
+struct MapEntry;
+
 struct Value {
   enum class Type { Unsigned, Negative, Bytes, Text, Array, Map, Tag, Bool, Null, Undefined, Float };
 
@@ -25,7 +26,7 @@ struct Value {
   uint64_t number = 0;  // Unsigned: the value; Negative: n for the value -1 - n; Tag: the tag
   std::string string;   // Bytes and Text
   std::vector<Value> items;                       // Array; a Tag's one tagged item
-  std::vector<std::pair<Value, Value>> entries;   // Map, in encoded order
+  std::vector<MapEntry> entries;  // Map, in encoded order
   bool boolean = false;
   double real = 0;
 
@@ -33,7 +34,7 @@ struct Value {
   static Value bytes(std::string_view b);
   static Value text(std::string_view t);
   static Value array(std::vector<Value> items);
-  static Value map(std::vector<std::pair<Value, Value>> entries);
+  static Value map(std::vector<MapEntry> entries);
   static Value tagged(uint64_t tag, Value item);
   static Value null();
 
@@ -47,6 +48,11 @@ struct Value {
   // The value of a map entry whose key is this text / integer; nullptr when absent or not a map.
   const Value* find(std::string_view key) const;
   const Value* find(int64_t key) const;
+};
+
+struct MapEntry {
+  Value key;
+  Value value;
 };
 
 std::string encode(const Value& value);
