@@ -394,23 +394,34 @@ Result<C2paReport> read_c2pa(std::string_view image_bytes, const std::string& co
   return report;
 }
 
+// Text from a manifest as valid UTF-8 (bad bytes become U+FFFD), so that dumping the report
+// never throws on what a hostile file put in its labels or fields.
+std::string valid_utf8(const std::string& text) {
+  const std::string quoted = nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return nlohmann::json::parse(quoted).get<std::string>();
+}
+
 nlohmann::json c2pa_report_json(const C2paReport& report) {
   nlohmann::json actions = nlohmann::json::array();
   for (const auto& a : report.actions) {
-    actions.push_back({{"action", a.action}, {"digitalSourceType", a.digital_source_type}, {"softwareAgent", a.software_agent}});
+    actions.push_back({{"action", valid_utf8(a.action)},
+                       {"digitalSourceType", valid_utf8(a.digital_source_type)},
+                       {"softwareAgent", valid_utf8(a.software_agent)}});
   }
   nlohmann::json out = {{"present", report.present}, {"valid", report.valid}};
   if (!report.present) return out;
-  out["manifest"] = report.manifest_label;
-  out["claim_generator"] = report.claim_generator;
-  out["format"] = report.format;
-  out["signer"] = {{"subject", report.signer_subject}, {"issuer", report.signer_issuer}};
+  out["manifest"] = valid_utf8(report.manifest_label);
+  out["claim_generator"] = valid_utf8(report.claim_generator);
+  out["format"] = valid_utf8(report.format);
+  out["signer"] = {{"subject", valid_utf8(report.signer_subject)}, {"issuer", valid_utf8(report.signer_issuer)}};
   out["actions"] = std::move(actions);
   out["assertion_hashes_valid"] = report.assertion_hashes_valid;
   out["hash_binding_valid"] = report.hash_binding_valid;
   out["signature_valid"] = report.signature_valid;
   out["trusted"] = report.trusted;
-  out["reasons"] = report.reasons;
+  nlohmann::json reasons = nlohmann::json::array();
+  for (const auto& reason : report.reasons) reasons.push_back(valid_utf8(reason));
+  out["reasons"] = std::move(reasons);
   return out;
 }
 

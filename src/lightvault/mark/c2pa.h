@@ -72,7 +72,8 @@ Result<C2paReport> read_c2pa(std::string_view image_bytes, const std::string& co
 
 // {"present", "valid", "manifest", "claim_generator", "format", "signer": {"subject",
 // "issuer"}, "actions": [{"action", "digitalSourceType", "softwareAgent"}], the three check
-// results, "trusted", "reasons"}: the "c2pa" object of `lightvault detect --json`.
+// results, "trusted", "reasons"}: the "c2pa" object of `lightvault detect --json`. Text read
+// from the file is made valid UTF-8 (U+FFFD for bad bytes), so the JSON always dumps.
 nlohmann::json c2pa_report_json(const C2paReport& report);
 
 // `lightvault mark keygen`: writes make_c2pa_test_credentials() to KEY (mode 0600) and CERT.

@@ -198,5 +198,15 @@ TEST(C2paManifest, AttachLoadsPemFilesAndKeygenWritesThem) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(C2paManifest, ReportJsonDumpsWhateverBytesTheManifestHeld) {
+  C2paReport report;
+  report.present = true;
+  report.manifest_label = "urn:uuid:\xff\xfe";
+  report.actions.push_back({"c2pa.created\xc3", "", ""});
+  report.reasons.push_back("C2PA box \x80: no CBOR content box");
+  const std::string dumped = c2pa_report_json(report).dump();  // throws on invalid UTF-8 unless repaired
+  EXPECT_NE(dumped.find("urn:uuid:\ufffd\ufffd"), std::string::npos) << dumped;
+}
+
 }  // namespace
 }  // namespace lv::mark
