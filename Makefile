@@ -28,7 +28,7 @@ run: build
 
 # Tests run two at a time, each with OpenMP threads: passive waiting keeps threads that
 # outnumber the cores from spinning away each other's time slices.
-test: build tests/hub/node_modules tests/web/node_modules
+test: build tests/hub/node_modules tests/web/node_modules tests/c2pa/node_modules
 	OMP_WAIT_POLICY=passive ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 # The real @huggingface/hub client that the hub's tests talk to (npm, pinned by the lock file).
@@ -42,6 +42,14 @@ tests/web/node_modules: tests/web/package.json tests/web/package-lock.json
 	cd tests/web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# An independent C2PA reader (@trustnxt/c2pa-ts, pure TypeScript, offline) that checks our manifests.
+# Not `npm ci`: the registry here serves no @cbor-extract/* (cbor-x's optional native speed-up,
+# whose JavaScript fallback is used instead), so the lock cannot list them and `npm ci` refuses
+# it; `install --no-save` still takes every version from the lock and leaves it as it is.
+tests/c2pa/node_modules: tests/c2pa/package.json tests/c2pa/package-lock.json
+	cd tests/c2pa && npm install --no-save --omit=optional --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # One clang build with AddressSanitizer and UndefinedBehaviorSanitizer, coverage-instrumented
 # for libFuzzer, serves both the sanitizer tests and the fuzz targets, so CI compiles the
 # library once for the two. -O1 and line tables only: symbolized stacks at half the compile time.
@@ -52,7 +60,7 @@ $(SAN_BUILD)/build.ninja: CMakeLists.txt | deps
 
 # Tests under the sanitizers; SANITIZE_TESTS picks them (a ctest regex; by default every
 # parser, bad-input, runtime, compression and hub test).
-SANITIZE_TESTS ?= Tokenizer|Llama2c|Gguf|Safetensors|HfCheckpoint|HfTokenizer|Kernels|ThreadPool|Transformer|Perplexity|Prune|Quantize|HeadImportance|CliBadInput|Crypto|BlobStore|BlobGc|SegmentPipeline|AuditLog|HubService|HubHttp|HfClient|ServeEndToEnd|WebUi|WebHtml|WebMarkdown|WebSessionStore|RepoPath|TextWatermark|TextLabel|MediaKind|CliWatermarkTest.BadInput|ScanDataset|ScanTextEmbedding|CliScan|ImageIo|ImageLabel|AigcMetadata|ImageMarker|CliImageMark
+SANITIZE_TESTS ?= Tokenizer|Llama2c|Gguf|Safetensors|HfCheckpoint|HfTokenizer|Kernels|ThreadPool|Transformer|Perplexity|Prune|Quantize|HeadImportance|CliBadInput|Crypto|BlobStore|BlobGc|SegmentPipeline|AuditLog|HubService|HubHttp|HfClient|ServeEndToEnd|WebUi|WebHtml|WebMarkdown|WebSessionStore|RepoPath|TextWatermark|TextLabel|MediaKind|CliWatermarkTest.BadInput|ScanDataset|ScanTextEmbedding|CliScan|ImageIo|ImageLabel|AigcMetadata|ImageMarker|CliImageMark|Cbor|Jumbf|CoseSign1|C2paCredentials|C2paContainer|C2paManifest
 sanitize: deps $(SAN_BUILD)/build.ninja
 	cmake --build $(SAN_BUILD) -j $(JOBS) --target lightvault lightvault_tests
 	OMP_WAIT_POLICY=passive ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS) -R '$(SANITIZE_TESTS)'

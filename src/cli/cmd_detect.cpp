@@ -52,7 +52,6 @@ Result<nlohmann::ordered_json> detect_image(const Args& args, const std::string&
     LV_ASSIGN_OR_RETURN(key, mark::read_image_watermark_key(args.image_key_path));
   }
   LV_ASSIGN_OR_RETURN(mark::ImageMarks marks, mark::inspect_image(bytes, args.input, key));
-  // C2PA (issue 10 part 5) reads its manifest from `bytes` here and replaces report["c2pa"].
   return mark::image_marks_json(marks);
 }
 

@@ -1,10 +1,13 @@
 // lightvault mark FILE -o OUT: label FILE as AI-generated. One command for every kind of
 // content; the file's first bytes choose how. Text: a label line at the start or the end.
-// Images (JPEG, PNG): a visible label, an invisible watermark, GB 45438 AIGC metadata.
+// Images (JPEG, PNG): a visible label, an invisible watermark, GB 45438 AIGC metadata and,
+// given a signing key, a C2PA manifest.
+// `lightvault mark keygen --c2pa-key KEY --c2pa-cert CERT`: a throwaway C2PA signing pair.
 #include <cstdio>
 #include <fstream>
 
 #include "cli/command.h"
+#include "lightvault/mark/c2pa.h"
 #include "lightvault/mark/image_marker.h"
 #include "lightvault/mark/media_kind.h"
 #include "lightvault/mark/text_label.h"
@@ -22,6 +25,7 @@ struct Args {
   // Images only.
   bool no_watermark = false;
   std::string payload_hex, key_path, producer, produce_id;
+  std::string c2pa_key, c2pa_cert;
 };
 
 // Written beside OUT and renamed over it, so OUT is never left half written.
@@ -85,8 +89,9 @@ Result<std::string> mark_image(const Args& args, const std::string& bytes) {
   // The watermark's payload doubles as the metadata's content id, so either layer alone
   // names the same record.
   options.aigc.produce_id = args.produce_id.empty() ? mark::payload_hex(options.payload) : args.produce_id;
+  options.c2pa_key_path = args.c2pa_key;
+  options.c2pa_cert_path = args.c2pa_cert;
   LV_ASSIGN_OR_RETURN(mark::MarkedImage marked, mark::mark_image(bytes, args.input, options));
-  // C2PA (issue 10 part 5) signs marked.bytes here: its hard binding covers the final bytes.
 
   std::string done;
   if (marked.label) {
@@ -97,14 +102,28 @@ Result<std::string> mark_image(const Args& args, const std::string& bytes) {
   }
   if (options.watermark) done += std::string(done.empty() ? "" : ", ") + "watermark payload " + mark::payload_hex(options.payload);
   done += std::string(done.empty() ? "" : ", ") + "AIGC metadata (ProduceID " + options.aigc.produce_id + ")";
+  if (!args.c2pa_key.empty()) done += ", C2PA manifest";
   std::printf("%s: %s\n", args.output.c_str(), done.c_str());
   return std::move(marked.bytes);
 }
 
+struct KeygenArgs {
+  std::string key, cert;
+  std::string subject = "lightvault C2PA test signer";
+};
+
+int keygen(const KeygenArgs& args) {
+  if (auto written = mark::write_c2pa_test_credentials(args.key, args.cert, args.subject); !written.ok()) return fail(written.error());
+  std::printf("wrote %s (P-256 key) and %s (its certificate and a throwaway root): for trying C2PA, not trusted by anyone\n",
+              args.key.c_str(), args.cert.c_str());
+  return 0;
+}
+
 CommandRun setup(CLI::App& sub) {
   auto args = std::make_shared<Args>();
-  sub.add_option("input", args->input, "file to label (text, JPEG or PNG)")->required();
-  sub.add_option("-o,--output", args->output, "labelled copy (may be the input itself)")->required();
+  // Not ->required(): `mark keygen` takes neither; the run checks them for marking.
+  sub.add_option("input", args->input, "file to label (text, JPEG or PNG)");
+  sub.add_option("-o,--output", args->output, "labelled copy (may be the input itself)");
   auto* label = sub.add_option("--label", args->label, "label text (text: 【AI生成】 as a line; images: AI生成 on a plate)");
   sub.add_flag("--no-label", args->no_label, "images: no visible label")->excludes(label);
   sub.add_option("--label-position", args->position, "text: start or end (start); images: top-left, top-right, bottom-left or bottom-right (bottom-right)");
@@ -113,7 +132,16 @@ CommandRun setup(CLI::App& sub) {
   sub.add_option("--key", args->key_path, "images: watermark key file, 32 bytes or 64 hex digits (default: the built-in key)");
   sub.add_option("--producer", args->producer, "images: AIGC ContentProducer, the generating service's name or code");
   sub.add_option("--produce-id", args->produce_id, "images: AIGC ProduceID (default: the payload)");
-  return [args] {
+  sub.add_option("--c2pa-key", args->c2pa_key, "images: sign a C2PA manifest with this ES256 key (PEM)");
+  sub.add_option("--c2pa-cert", args->c2pa_cert, "images: the signing key's certificate chain (PEM, signer first)");
+  auto keygen_args = std::make_shared<KeygenArgs>();
+  CLI::App* keygen_cmd = sub.add_subcommand("keygen", "make a self-made C2PA signing key and certificate chain for trying C2PA");
+  keygen_cmd->add_option("--c2pa-key", keygen_args->key, "private key to write (PEM, mode 0600)")->required();
+  keygen_cmd->add_option("--c2pa-cert", keygen_args->cert, "certificate chain to write (PEM, signer first)")->required();
+  keygen_cmd->add_option("--subject", keygen_args->subject, "the certificate's common name")->capture_default_str();
+  return [args, keygen_args, keygen_cmd] {
+    if (keygen_cmd->parsed()) return keygen(*keygen_args);
+    if (args->input.empty() || args->output.empty()) return fail(make_error("mark", "IN and -o OUT are required"));
     auto bytes = read_file(args->input);
     if (!bytes.ok()) return fail(bytes.error());
     const mark::MediaKind kind = mark::sniff_media(*bytes);

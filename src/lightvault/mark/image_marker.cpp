@@ -52,6 +52,13 @@ Result<MarkedImage> mark_image(std::string_view bytes, const std::string& name, 
   }
   LV_ASSIGN_OR_RETURN(std::string encoded, encode_image(marked.image, options.write));
   LV_ASSIGN_OR_RETURN(marked.bytes, attach_aigc_metadata(encoded, bytes, options.aigc, name));
+  if (!options.c2pa_key_path.empty() || !options.c2pa_cert_path.empty()) {
+    if (options.c2pa_key_path.empty() || options.c2pa_cert_path.empty()) {
+      return make_error("--c2pa-key/--c2pa-cert", "C2PA signing needs both the key and the certificate chain");
+    }
+    LV_ASSIGN_OR_RETURN(marked.bytes, attach_c2pa(marked.bytes, marked.image.format, options.c2pa_key_path,
+                                                  options.c2pa_cert_path));
+  }
   return marked;
 }
 
@@ -70,6 +77,11 @@ Result<ImageMarks> inspect_image(std::string_view bytes, const std::string& name
     marks.aigc = *aigc;
   } else {
     marks.aigc_error = aigc.error().message;
+  }
+  if (auto c2pa = read_c2pa(bytes, name); c2pa.ok()) {
+    marks.c2pa = *c2pa;
+  } else {
+    marks.c2pa_error = c2pa.error().message;
   }
   return marks;
 }
@@ -91,7 +103,13 @@ nlohmann::ordered_json image_marks_json(const ImageMarks& marks) {
   if (marks.aigc) aigc = nlohmann::ordered_json::parse(aigc_json(*marks.aigc));
   nlohmann::ordered_json metadata = {{"aigc", aigc}};
   if (!marks.aigc_error.empty()) metadata["error"] = marks.aigc_error;
-  return {{"watermark", watermark}, {"metadata", metadata}, {"c2pa", {{"present", false}, {"valid", false}}}};
+  nlohmann::ordered_json c2pa = {{"present", false}, {"valid", false}};
+  if (marks.c2pa) {
+    c2pa = nlohmann::ordered_json::parse(c2pa_report_json(*marks.c2pa).dump());
+  } else {
+    c2pa["error"] = marks.c2pa_error;
+  }
+  return {{"watermark", watermark}, {"metadata", metadata}, {"c2pa", c2pa}};
 }
 
 }  // namespace lv::mark

@@ -1,14 +1,15 @@
 #pragma once
 // Marking an AI-generated image and reading its marks back, one function each, so the CLI
 // and the hub run the same steps: decode -> visible label -> invisible watermark -> encode
-// (in the input's format) -> GB 45438 AIGC metadata, the input's other metadata kept. A C2PA
-// manifest, which hard-binds the final bytes, is signed over mark_image's output, after it.
+// (in the input's format) -> GB 45438 AIGC metadata, the input's other metadata kept -> a C2PA
+// manifest, last because its hard binding covers the final bytes.
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "lightvault/mark/aigc_metadata.h"
+#include "lightvault/mark/c2pa.h"
 #include "lightvault/mark/image.h"
 #include "lightvault/mark/image_label.h"
 #include "lightvault/mark/image_watermark.h"
@@ -30,6 +31,9 @@ struct ImageMarkOptions {
   std::optional<ImageWatermarkKey> key;  // nullopt: the built-in default key
   AigcFields aigc;                       // written as given (fill ProduceID before)
   ImageWriteOptions write;
+  // A C2PA manifest signed with this ES256 key and certificate chain (PEM files); both or
+  // neither.
+  std::string c2pa_key_path, c2pa_cert_path;
 };
 
 struct MarkedImage {
@@ -53,13 +57,14 @@ struct ImageMarks {
   std::string watermark_error;
   std::optional<AigcFields> aigc;
   std::string aigc_error;
+  std::optional<C2paReport> c2pa;
+  std::string c2pa_error;
 };
 Result<ImageMarks> inspect_image(std::string_view bytes, const std::string& name, const ImageWatermarkKey& key);
 
 // {"watermark": {"found", "payload" (hex or null), "bit_agreement", "score",
 //  "false_positive_bound", "scale_percent"}, "metadata": {"aigc": {...} or null},
-//  "c2pa": {"present": false, "valid": false}}; "error" keys appear where a layer failed.
-// The c2pa object is a placeholder its reader replaces.
+//  "c2pa": c2pa_report_json(...)}; "error" keys appear where a layer failed.
 nlohmann::ordered_json image_marks_json(const ImageMarks& marks);
 
 }  // namespace lv::mark
