@@ -21,6 +21,9 @@ packages=(
 # Benchmark peers, only with --bench.
 if [ "${1:-}" = "--bench" ]; then
   packages+=(nginx wrk curl python3-sklearn) # python3-sklearn: bench/scan's reference detectors
+  # bench/image_watermark: invisible-watermark (the peer) runs on OpenCV, PyWavelets, NumPy;
+  # Pillow writes the 4:4:4 and 4:2:0 JPEGs of the attacks.
+  packages+=(python3-opencv python3-pywt python3-numpy python3-pil)
 fi
 # Node.js may come from another source that bundles npm; only ask Debian when absent.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -94,6 +94,7 @@ nlohmann::ordered_json image_marks_json(const ImageMarks& marks) {
     if (d.found && d.payload) watermark["payload"] = payload_hex(*d.payload);
     watermark["bit_agreement"] = d.bit_agreement;
     watermark["score"] = d.score;
+    watermark["sync_z"] = d.sync_z;
     watermark["false_positive_bound"] = d.false_positive_bound;
     watermark["scale_percent"] = d.scale_percent;
   } else {

@@ -28,14 +28,24 @@ struct ImageWatermarkOptions {
 Status embed_image_watermark(Image& image, uint64_t payload, const ImageWatermarkKey& key,
                              const ImageWatermarkOptions& options = {});
 
+// The decision rule: `found` only when the keyed check bits decoded with the payload equal the
+// keyed hash of that payload, at one of image_watermark_hypotheses() (scale, shift) hypotheses;
+// so on an unmarked image P(found) <= false_positive_bound = hypotheses * 2^-check bits.
+// The other figures are confidence measures of the best hypothesis; they do not decide.
 struct ImageWatermarkDetection {
   bool found = false;
   std::optional<uint64_t> payload;  // set only when found
-  double bit_agreement = 0;         // fraction of coded bits that agree with the decoded word
-  double score = 0;                 // the detection statistic the decision rule thresholds
+  double bit_agreement = 0;         // fraction of coded bits whose soft sign agrees with the decoded codeword
+  double score = 0;                 // normalised correlation of the soft bits with that codeword (0 noise, 1 clean)
+  double sync_z = 0;                // z-score of the synchronisation peak over all tile shifts
   double false_positive_bound = 0;  // probability of `found` on an unmarked image under the rule
+  int hypotheses = 0;               // (scale, shift) hypotheses the bound counts
   int scale_percent = 100;          // the scale at which the mark was found
 };
+
+// The number of hypotheses detect tries at most, and the resulting per-image bound.
+int image_watermark_hypotheses();
+double image_watermark_false_positive_bound();
 
 Result<ImageWatermarkDetection> detect_image_watermark(const Image& image,
                                                        const ImageWatermarkKey& key);
