@@ -237,6 +237,10 @@ class HubService {
   Result<int64_t> audit_export_page(int64_t from_seq, int64_t to_seq, size_t max_bytes, const AuditScope& scope,
                                     std::string& out);
   Outcome<VerifyReport> verify_audit(const Caller& caller);
+  // Whether the live chain holds, for whoever may read part of the trail (audit_scope): the
+  // report tells an organization's administrators that the record they read is intact, and
+  // nothing of other organizations' entries. Not audited (a view).
+  Outcome<VerifyReport> audit_chain_status(const Caller& caller);
 
   // ---- for adapters
   // Audits a refusal decided by an adapter (a bad body, a byte range past the end) and
@@ -261,6 +265,7 @@ class HubService {
   // Whether a user or an organization has the name (they share one namespace).
   Result<bool> name_taken(const std::string& name);
   Outcome<Done> require_login(const Caller& caller, const std::string& action, const std::string& resource);
+  Outcome<VerifyReport> verify_live_chain();
   bool org_admin(const Principal& who, const Org& org, bool need_owner = false);
   static std::string repo_org(const Repo& r) { return r.owner_kind == OwnerKind::kOrg ? r.owner : ""; }
 

@@ -441,6 +441,16 @@ Outcome<VerifyReport> HubService::verify_audit(const Caller& caller) {
   if (!caller.who.site_admin()) {
     return refuse(caller, "audit.verify", "audit", forbidden("only a site administrator can verify the live chain"));
   }
+  return verify_live_chain();
+}
+
+Outcome<VerifyReport> HubService::audit_chain_status(const Caller& caller) {
+  auto scope = audit_scope(caller, "audit.read");
+  if (!scope.ok()) return scope.error();
+  return verify_live_chain();
+}
+
+Outcome<VerifyReport> HubService::verify_live_chain() {
   Result<VerifyReport> report = Error{};
   (void)catalog_.transaction([&]() -> Status {
     report = audit_.log().verify();

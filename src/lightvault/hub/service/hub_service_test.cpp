@@ -344,6 +344,22 @@ TEST_P(HubServiceTest, RostersRefsAndRolesForThePages) {
   EXPECT_EQ(*outsider_role, RepoRole::kNone);
 }
 
+TEST_P(HubServiceTest, OrgAdministratorsSeeWhetherTheLiveChainHolds) {
+  for (const char* name : {"alice", "bob"}) ASSERT_TRUE(service_->create_user(admin_, name, false).ok());
+  Caller alice = user("alice"), bob = user("bob");
+  ASSERT_TRUE(service_->create_org(alice, "acme", "").ok());
+  ASSERT_TRUE(service_->set_member(alice, "acme", "bob", "member").ok());
+  auto as_owner = service_->audit_chain_status(alice);
+  ASSERT_TRUE(as_owner.ok()) << as_owner.error().message;
+  EXPECT_TRUE(as_owner->ok) << as_owner->message;
+  EXPECT_EQ(as_owner->entries, static_cast<int64_t>(trail().size()));
+  // The site administrator's own use case stays theirs.
+  EXPECT_EQ(service_->verify_audit(alice).error().code, ErrorCode::kDenied);
+  // A plain member may read no part of the trail, so not its state either.
+  EXPECT_EQ(service_->audit_chain_status(bob).error().code, ErrorCode::kDenied);
+  EXPECT_EQ(service_->audit_chain_status(Caller{}).error().code, ErrorCode::kUnauthenticated);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HubServiceTest, ::testing::Values("sqlite", "postgres"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 

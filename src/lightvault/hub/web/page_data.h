@@ -82,7 +82,6 @@ struct AuditPage {
   int64_t next_before = 0;          // before_seq of the next (older) page; 0 when none
   bool everything = false;          // site admin: the whole trail; else the orgs below
   std::vector<std::string> orgs;
-  bool chain_checked = false;       // the live chain was verified (site administrators only)
   bool chain_ok = false;            // the live chain verified against its signed head
   std::string chain_message;
   int64_t chain_entries = 0;
