@@ -241,6 +241,8 @@ std::optional<std::string> HubService::read_small_file(const Repo& repo, const C
   return std::nullopt;
 }
 
+Result<std::vector<Ref>> HubService::list_refs(const Repo& repo) { return catalog_.list_refs(repo.id); }
+
 json HubService::card_metadata(const Repo& repo, const Commit& commit) {
   // README.md's front matter, decrypted on request: the catalog keeps no plaintext of
   // uploaded files, so the card is not cached there.

@@ -86,6 +86,12 @@ struct OrgView {
   std::vector<Team> teams;
 };
 
+// A team and the names of its members.
+struct TeamRoster {
+  Team team;
+  std::vector<std::string> members;
+};
+
 struct TokenRequest {
   std::string user;  // "" = the caller
   std::string name = "token";
@@ -131,6 +137,10 @@ class HubService {
                                       const std::string& revision);
   // The model card's front matter (README.md of the commit) as JSON; null without one.
   nlohmann::json card_metadata(const Repo& repo, const Commit& commit);
+  // The caller's effective role on a repository it already opened (permissions.h's rule).
+  Result<RepoRole> role_on(const Principal& who, const Repo& repo);
+  // The branches and tags of a repository the caller already opened.
+  Result<std::vector<Ref>> list_refs(const Repo& repo);
   // README.md (or another small file) of a commit as text, at most `max_bytes`; nullopt when
   // the commit has no such file or it is larger.
   std::optional<std::string> read_small_file(const Repo& repo, const Commit& commit, const std::string& path,
@@ -181,6 +191,8 @@ class HubService {
   Outcome<std::vector<OrgView>> list_admin_orgs(const Caller& caller);
   // One organization's members and teams: for its members (and site admins).
   Outcome<OrgView> org_detail(const Caller& caller, const std::string& org);
+  // The teams of an organization with their members: for whoever org_detail admits.
+  Outcome<std::vector<TeamRoster>> team_rosters(const Caller& caller, const std::string& org);
   // owner "" = the caller (who becomes its owner); another owner needs a site admin.
   Outcome<Org> create_org(const Caller& caller, const std::string& name, const std::string& owner);
   Outcome<Membership> set_member(const Caller& caller, const std::string& org, const std::string& user,
@@ -189,6 +201,14 @@ class HubService {
   Outcome<Team> create_team(const Caller& caller, const std::string& org, const std::string& team);
   Outcome<Done> set_team_member(const Caller& caller, const std::string& org, const std::string& team,
                                 const std::string& user, bool member);
+
+  // ---- sessions (for adapters that sign people in with a token, like the web pages)
+  // Looks a token's secret up; a refusal (unknown, expired, revoked) is in the answer's check,
+  // not audited here: the adapter audits it within its budget for unauthenticated callers.
+  Result<Authenticated> authenticate(const std::string& secret);
+  // The principal behind `who`'s token as stored now: nullopt once the token is revoked or
+  // expired or its user is gone.
+  std::optional<Principal> refresh(const Principal& who);
 
   // ---- tokens
   Outcome<IssuedToken> create_token(const Caller& caller, const TokenRequest& request);
@@ -217,6 +237,10 @@ class HubService {
   Result<int64_t> audit_export_page(int64_t from_seq, int64_t to_seq, size_t max_bytes, const AuditScope& scope,
                                     std::string& out);
   Outcome<VerifyReport> verify_audit(const Caller& caller);
+  // Whether the live chain holds, for whoever may read part of the trail (audit_scope): the
+  // report tells an organization's administrators that the record they read is intact, and
+  // nothing of other organizations' entries. Not audited (a view).
+  Outcome<VerifyReport> audit_chain_status(const Caller& caller);
 
   // ---- for adapters
   // Audits a refusal decided by an adapter (a bad body, a byte range past the end) and
@@ -241,7 +265,7 @@ class HubService {
   // Whether a user or an organization has the name (they share one namespace).
   Result<bool> name_taken(const std::string& name);
   Outcome<Done> require_login(const Caller& caller, const std::string& action, const std::string& resource);
-  Result<RepoRole> role_on(const Principal& who, const Repo& repo);
+  Outcome<VerifyReport> verify_live_chain();
   bool org_admin(const Principal& who, const Org& org, bool need_owner = false);
   static std::string repo_org(const Repo& r) { return r.owner_kind == OwnerKind::kOrg ? r.owner : ""; }
 

@@ -87,6 +87,22 @@ Outcome<OrgView> HubService::org_detail(const Caller& caller, const std::string&
   return v;
 }
 
+Outcome<std::vector<TeamRoster>> HubService::team_rosters(const Caller& caller, const std::string& org_name) {
+  auto detail = org_detail(caller, org_name);
+  if (!detail.ok()) return detail.error();
+  std::vector<TeamRoster> out;
+  for (auto& t : detail->teams) out.push_back({t, {}});
+  // The catalog lists a user's teams, not a team's users: ask once per member.
+  for (auto& m : detail->members) {
+    auto ids = catalog_.team_ids_of(m.user_id);
+    if (!ids.ok()) return internal(ids.error());
+    for (auto& r : out) {
+      if (std::find(ids->begin(), ids->end(), r.team.id) != ids->end()) r.members.push_back(m.user);
+    }
+  }
+  return out;
+}
+
 Outcome<Org> HubService::create_org(const Caller& caller, const std::string& name, const std::string& owner_name) {
   if (auto login = require_login(caller, "org.create", "orgs"); !login.ok()) return login.error();
   // Any user with an admin-scoped token may found an organization and becomes its owner;
@@ -202,6 +218,25 @@ Outcome<Done> HubService::set_team_member(const Caller& caller, const std::strin
   });
   if (!st.ok()) return rejected(caller, action, resource, st.error(), ErrorCode::kInvalid, org_name);
   return Done{};
+}
+
+// ---- sessions
+
+Result<Authenticated> HubService::authenticate(const std::string& secret) { return authenticate_token(catalog_, secret); }
+
+std::optional<Principal> HubService::refresh(const Principal& who) {
+  if (!who.token || !who.user) return std::nullopt;
+  auto t = catalog_.find_token(who.token->id);
+  if (!t.ok() || !t->has_value()) return std::nullopt;
+  const Token& token = **t;
+  if (token.revoked_at != 0 || (token.expires_at != 0 && token.expires_at <= now_unix())) return std::nullopt;
+  auto u = catalog_.user_by_id(token.user_id);
+  if (!u.ok() || !u->has_value()) return std::nullopt;
+  Principal now;
+  now.user = **u;
+  now.token = token;
+  now.scopes = token.scopes;
+  return now;
 }
 
 // ---- tokens: anyone for themselves (scopes no wider than the calling token's); a site admin for anyone.
@@ -406,6 +441,16 @@ Outcome<VerifyReport> HubService::verify_audit(const Caller& caller) {
   if (!caller.who.site_admin()) {
     return refuse(caller, "audit.verify", "audit", forbidden("only a site administrator can verify the live chain"));
   }
+  return verify_live_chain();
+}
+
+Outcome<VerifyReport> HubService::audit_chain_status(const Caller& caller) {
+  auto scope = audit_scope(caller, "audit.read");
+  if (!scope.ok()) return scope.error();
+  return verify_live_chain();
+}
+
+Outcome<VerifyReport> HubService::verify_live_chain() {
   Result<VerifyReport> report = Error{};
   (void)catalog_.transaction([&]() -> Status {
     report = audit_.log().verify();

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "lightvault/hub/blob_store_testutil.h"
@@ -268,6 +269,95 @@ TEST_P(HubServiceTest, TokensAreTheCallersOwnUnlessSiteAdmin) {
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_NE(listed->front().revoked_at, 0);
+}
+
+TEST_P(HubServiceTest, SessionsFollowTheirTokenAsStoredNow) {
+  ASSERT_TRUE(service_->create_user(admin_, "alice", false).ok());
+  Caller alice = user("alice", kScopeRead);
+  auto issued = service_->create_token(alice, TokenRequest{});
+  ASSERT_TRUE(issued.ok()) << issued.error().message;
+  auto signed_in = service_->authenticate(issued->secret);
+  ASSERT_TRUE(signed_in.ok()) << signed_in.error().message;
+  ASSERT_EQ(signed_in->check, TokenCheck::kOk);
+  ASSERT_TRUE(signed_in->user && signed_in->token);
+  EXPECT_EQ(signed_in->user->name, "alice");
+  auto wrong = service_->authenticate(issued->secret + "0");
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_NE(wrong->check, TokenCheck::kOk);
+
+  Principal session;
+  session.user = signed_in->user;
+  session.token = signed_in->token;
+  session.scopes = signed_in->token->scopes;
+  auto now = service_->refresh(session);
+  ASSERT_TRUE(now.has_value());
+  EXPECT_EQ(now->name(), "alice");
+  EXPECT_EQ(now->scopes, kScopeRead);
+  ASSERT_TRUE(service_->revoke_token(alice, issued->token.id).ok());
+  EXPECT_FALSE(service_->refresh(session).has_value());
+  EXPECT_FALSE(service_->refresh(Principal{}).has_value());
+}
+
+TEST_P(HubServiceTest, RostersRefsAndRolesForThePages) {
+  for (const char* name : {"alice", "bob", "carol"}) ASSERT_TRUE(service_->create_user(admin_, name, false).ok());
+  Caller alice = user("alice"), bob = user("bob"), carol = user("carol");
+  ASSERT_TRUE(service_->create_org(alice, "acme", "").ok());
+  ASSERT_TRUE(service_->set_member(alice, "acme", "bob", "member").ok());
+  ASSERT_TRUE(service_->create_team(alice, "acme", "ml").ok());
+  ASSERT_TRUE(service_->create_team(alice, "acme", "ops").ok());
+  ASSERT_TRUE(service_->set_team_member(alice, "acme", "ml", "bob", true).ok());
+  ASSERT_TRUE(service_->set_team_member(alice, "acme", "ml", "alice", true).ok());
+
+  auto rosters = service_->team_rosters(bob, "acme");
+  ASSERT_TRUE(rosters.ok()) << rosters.error().message;
+  std::map<std::string, std::vector<std::string>> by_team;
+  for (auto& r : *rosters) {
+    std::sort(r.members.begin(), r.members.end());
+    by_team[r.team.name] = r.members;
+  }
+  EXPECT_EQ(by_team, (std::map<std::string, std::vector<std::string>>{{"ml", {"alice", "bob"}}, {"ops", {}}}));
+  // Outsiders do not learn the organization exists.
+  auto outside = service_->team_rosters(carol, "acme");
+  ASSERT_FALSE(outside.ok());
+  EXPECT_EQ(outside.error().code, ErrorCode::kNotFound);
+
+  ASSERT_TRUE(service_->create_repo(alice, "acme", "m", Visibility::kPrivate).ok());
+  auto first = put_file(alice, "acme/m", "a.txt", "one");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_TRUE(service_->set_tag(alice, "acme", "m", "v1", "main").ok());
+  auto repo = service_->open_repo(alice, "acme", "m", Action::kRead, "model.info");
+  ASSERT_TRUE(repo.ok());
+  auto refs = service_->list_refs(*repo);
+  ASSERT_TRUE(refs.ok());
+  std::map<std::string, std::string> ref_kinds;
+  for (auto& r : *refs) {
+    ref_kinds[r.name] = r.kind;
+    EXPECT_EQ(r.commit_id, first->id);
+  }
+  EXPECT_EQ(ref_kinds, (std::map<std::string, std::string>{{"main", "branch"}, {"v1", "tag"}}));
+  auto owner_role = service_->role_on(alice.who, *repo);
+  auto member_role = service_->role_on(bob.who, *repo);
+  auto outsider_role = service_->role_on(carol.who, *repo);
+  ASSERT_TRUE(owner_role.ok() && member_role.ok() && outsider_role.ok());
+  EXPECT_EQ(*owner_role, RepoRole::kAdmin);
+  EXPECT_EQ(*member_role, RepoRole::kNone);  // a private org repository needs a grant
+  EXPECT_EQ(*outsider_role, RepoRole::kNone);
+}
+
+TEST_P(HubServiceTest, OrgAdministratorsSeeWhetherTheLiveChainHolds) {
+  for (const char* name : {"alice", "bob"}) ASSERT_TRUE(service_->create_user(admin_, name, false).ok());
+  Caller alice = user("alice"), bob = user("bob");
+  ASSERT_TRUE(service_->create_org(alice, "acme", "").ok());
+  ASSERT_TRUE(service_->set_member(alice, "acme", "bob", "member").ok());
+  auto as_owner = service_->audit_chain_status(alice);
+  ASSERT_TRUE(as_owner.ok()) << as_owner.error().message;
+  EXPECT_TRUE(as_owner->ok) << as_owner->message;
+  EXPECT_EQ(as_owner->entries, static_cast<int64_t>(trail().size()));
+  // The site administrator's own use case stays theirs.
+  EXPECT_EQ(service_->verify_audit(alice).error().code, ErrorCode::kDenied);
+  // A plain member may read no part of the trail, so not its state either.
+  EXPECT_EQ(service_->audit_chain_status(bob).error().code, ErrorCode::kDenied);
+  EXPECT_EQ(service_->audit_chain_status(Caller{}).error().code, ErrorCode::kUnauthenticated);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HubServiceTest, ::testing::Values("sqlite", "postgres"),

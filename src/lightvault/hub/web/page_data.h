@@ -6,9 +6,10 @@
 // "not found", never "forbidden", so names don't leak), and appends the audit entry a JSON API
 // call would: state changes in one transaction with their entry, file views as downloads.
 //
-// Today it sits on the hub's internals (HubServer::Impl: catalog, blobs, audit, role_on,
-// change, audit_event, org_admin, site_admin); rewiring the pages onto a service layer means
-// changing page_data.cpp only.
+// It is an adapter of the service layer (service/hub_service.h) like the JSON API: each call
+// builds the viewer's Caller and runs the service's use cases, which authorize, act and audit;
+// it maps their error codes to Refusal and adds only what is the pages' own (the sign-in's
+// audit budget, "via":"web" on the entries of views).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,6 +45,7 @@ struct RepoView {
 
 struct BlobView {
   Repo repo;
+  RepoRole role = RepoRole::kRead;  // the viewer's effective role
   Commit commit;
   FileEntry file;
   std::string head;        // the first bytes of the file (at most the limit asked for)
@@ -139,18 +141,7 @@ class PageData {
   std::vector<Membership> memberships(const Principal& who);
 
  private:
-  struct Opened {
-    Repo repo;
-    RepoRole role;
-  };
-  Answer<Opened> open(Ctx& ctx, const std::string& owner, const std::string& name, Action action,
-                      const std::string& audit_action);
-  // The orgs whose audit entries the viewer may read; nullopt: all of them (site admin).
-  Answer<std::optional<std::vector<std::string>>> audit_scope(Ctx& ctx);
-  Answer<Done> changed(Ctx& ctx, const std::string& action, const std::string& resource, const std::string& org,
-                       const std::function<Status(nlohmann::json&)>& fn);
-  Problem refuse(Ctx& ctx, Refusal r, const std::string& action, const std::string& resource, const std::string& message,
-                 const std::string& org = "");
+  HubService& service() { return *hub_.service; }
 
   HubServer::Impl& hub_;
 };

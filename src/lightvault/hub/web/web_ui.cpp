@@ -361,9 +361,8 @@ void WebUi::blob(Request& r, const std::string& owner, const std::string& name, 
   auto view = data_.blob(r.ctx, owner, name, rev, path, kMaxPreview);
   if (auto* p = std::get_if<Problem>(&view)) return send_problem(r, *p);
   auto& b = std::get<BlobView>(view);
-  auto role = hub_.role_on(r.ctx.who, b.repo);
   r.frame.title = path + " · " + owner + "/" + name;
-  send_page(r, 200, blob_page(r.frame, b, rev, role.ok() ? *role : RepoRole::kRead));
+  send_page(r, 200, blob_page(r.frame, b, rev, b.role));
 }
 
 void WebUi::report(Request& r, const std::string& owner, const std::string& name, const std::string& rev, const std::string& path) {
