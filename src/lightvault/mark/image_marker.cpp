@@ -107,7 +107,7 @@ nlohmann::ordered_json image_marks_json(const ImageMarks& marks) {
   nlohmann::ordered_json c2pa = {{"present", false}, {"valid", false}};
   if (marks.c2pa) {
     c2pa = nlohmann::ordered_json::parse(c2pa_report_json(*marks.c2pa).dump());
-  } else {
+  } else if (!marks.c2pa_error.empty()) {
     c2pa["error"] = marks.c2pa_error;
   }
   return {{"watermark", watermark}, {"metadata", metadata}, {"c2pa", c2pa}};

@@ -73,6 +73,14 @@ TEST(ImageMarker, ReportJsonHasTheDocumentedShape) {
   EXPECT_EQ(j["watermark"]["error"], "too small");
   EXPECT_TRUE(j["metadata"]["aigc"].is_null());
   EXPECT_EQ(j["metadata"]["error"], "bad xmp");
+
+  ImageMarks signed_marks;
+  signed_marks.c2pa = C2paReport{};
+  signed_marks.c2pa->present = true;
+  signed_marks.c2pa->valid = true;
+  j = image_marks_json(signed_marks);
+  EXPECT_EQ(j["c2pa"]["present"], true);
+  EXPECT_EQ(j["c2pa"]["valid"], true);
 }
 
 TEST(ImageMarker, UndecodableInputIsAnErrorNamingTheFile) {
