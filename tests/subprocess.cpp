@@ -64,4 +64,11 @@ Completed run_lightvault(const std::vector<std::string>& args) {
   return run_program(argv);
 }
 
+Completed run_node_test(const std::string& script, const std::vector<std::string>& env) {
+  std::vector<std::string> argv = {"/usr/bin/env"};
+  argv.insert(argv.end(), env.begin(), env.end());
+  argv.insert(argv.end(), {"node", "--test", script});
+  return run_program(argv);
+}
+
 }  // namespace lv::testing_support

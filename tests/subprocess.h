@@ -18,6 +18,10 @@ Completed run_program(const std::vector<std::string>& argv);
 // Runs the lightvault binary built beside the tests.
 Completed run_lightvault(const std::vector<std::string>& args);
 
+// Runs `node --test SCRIPT` with the `NAME=value` pairs of `env` added to the environment: how
+// a test drives a real npm client (the Hugging Face client, the browser, a C2PA reader).
+Completed run_node_test(const std::string& script, const std::vector<std::string>& env);
+
 // A path for a file named `name` in the tests' temp folder, unique to this process (ctest runs
 // tests in parallel processes).
 std::string temp_path(const std::string& name);

@@ -9,6 +9,7 @@
 
 #include "lightvault/mark/c2pa.h"
 #include "lightvault/mark/c2pa_testutil.h"
+#include "subprocess.h"
 
 namespace lv::mark {
 namespace {
@@ -66,21 +67,14 @@ TEST(C2paIndependentReader, TrustnxtC2paTsValidatesOurManifests) {
     tampered_list += (tampered_list.empty() ? "" : ":") + tampered_path.string();
   }
 
-  const std::string cmd = "cd '" + here.string() + "' && LV_C2PA_SIGNED='" + signed_list + "' LV_C2PA_TAMPERED='" +
-                          tampered_list + "' node --test c2pa_reader.test.mjs 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
-  EXPECT_EQ(status, 0) << out;
-  EXPECT_NE(out.find("# pass 2"), std::string::npos) << out;
-  EXPECT_NE(out.find("# fail 0"), std::string::npos) << out;
+  auto node = testing_support::run_node_test((here / "c2pa_reader.test.mjs").string(),
+                                             {"LV_C2PA_SIGNED=" + signed_list, "LV_C2PA_TAMPERED=" + tampered_list});
+  EXPECT_EQ(node.exit_code, 0) << node.out << node.err;
+  EXPECT_NE(node.out.find("# pass 2"), std::string::npos) << node.out;
+  EXPECT_NE(node.out.find("# fail 0"), std::string::npos) << node.out;
   // c2pa-ts has no trust list: it checks the certificate profile only and says so as
   // "signingCredential.trusted"; lightvault's own reader reports trusted=false.
-  EXPECT_NE(out.find("claimSignature.validated"), std::string::npos) << out;
+  EXPECT_NE((node.out + node.err).find("claimSignature.validated"), std::string::npos) << node.out << node.err;
   fs::remove_all(dir);
 }
 

@@ -11,6 +11,7 @@
 #include "lightvault/hub/crypto.h"
 #include "lightvault/hub/http_server.h"
 #include "lightvault/hub/http_server_testutil.h"
+#include "subprocess.h"
 
 namespace lv::hub {
 namespace {
@@ -51,17 +52,13 @@ TEST(HfJsClient, DownloadsAndListsThroughHuggingFaceHubPackage) {
   auto commit = c.Post("/api/lv/models/alice/tiny/commit/main", alice, json{{"add", add}, {"message", "js"}}.dump(), "application/json");
   ASSERT_EQ(commit->status, 200) << commit->body;
 
-  std::string cmd = "cd '" + here.string() + "' && LV_HUB_URL=http://127.0.0.1:" + std::to_string(*port) + " LV_HUB_TOKEN=" + token +
-                    " LV_HUB_REPO=alice/tiny LV_HUB_FILE=weights/model.bin LV_HUB_FILE_SHA256=" + crypto::sha256_hex(weights) +
-                    " LV_HUB_FILE_SIZE=" + std::to_string(weights.size()) + " node --test hf_client.test.mjs 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int st = pclose(p);
-  EXPECT_EQ(st, 0) << out;
-  EXPECT_NE(out.find("# fail 0"), std::string::npos) << out;
+  auto node = testing_support::run_node_test(
+      (here / "hf_client.test.mjs").string(),
+      {"LV_HUB_URL=http://127.0.0.1:" + std::to_string(*port), "LV_HUB_TOKEN=" + token, "LV_HUB_REPO=alice/tiny",
+       "LV_HUB_FILE=weights/model.bin", "LV_HUB_FILE_SHA256=" + crypto::sha256_hex(weights),
+       "LV_HUB_FILE_SIZE=" + std::to_string(weights.size())});
+  EXPECT_EQ(node.exit_code, 0) << node.out << node.err;
+  EXPECT_NE(node.out.find("# fail 0"), std::string::npos) << node.out;
   (*server)->stop();
   fs::remove_all(dir);
 }

@@ -13,6 +13,7 @@
 #include "lightvault/hub/crypto.h"
 #include "lightvault/hub/http_server.h"
 #include "lightvault/hub/http_server_testutil.h"
+#include "subprocess.h"
 
 namespace lv::hub {
 namespace {
@@ -111,19 +112,13 @@ TEST_F(WebBrowserTest, SignInBrowseGrantAuditSignOutInChromium) {
          "Add the model card and the compression report");
 
   fs::path shots = fs::path(LV_CLI_PATH).parent_path() / "web-screenshots";  // the build folder
-  std::string cmd = "cd '" + here.string() + "' && LV_WEB_URL=http://127.0.0.1:" + std::to_string(port_) + " LV_WEB_TOKEN=" + carol +
-                    " LV_WEB_MODEL=acme/tiny-llama LV_WEB_TEAM=acme/research LV_WEB_SHOTS='" + shots.string() +
-                    "' LV_CHROMIUM='" + chromium + "' node --test browser.test.mjs 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int st = pclose(p);
-  EXPECT_EQ(st, 0) << out;
-  EXPECT_NE(out.find("# fail 0"), std::string::npos) << out;
-  EXPECT_TRUE(fs::exists(shots / "04-model-1280.png")) << out;
+  auto node = testing_support::run_node_test(
+      (here / "browser.test.mjs").string(),
+      {"LV_WEB_URL=http://127.0.0.1:" + std::to_string(port_), "LV_WEB_TOKEN=" + carol, "LV_WEB_MODEL=acme/tiny-llama",
+       "LV_WEB_TEAM=acme/research", "LV_WEB_SHOTS=" + shots.string(), std::string("LV_CHROMIUM=") + chromium});
+  EXPECT_EQ(node.exit_code, 0) << node.out << node.err;
+  EXPECT_NE(node.out.find("# fail 0"), std::string::npos) << node.out;
+  EXPECT_TRUE(fs::exists(shots / "04-model-1280.png")) << node.out;
 }
 
 }  // namespace

@@ -124,19 +124,8 @@ void HubServer::Impl::send_error(httplib::Response& res, int status, const std::
   res.set_content(dump(json{{"error", message}}), "application/json");
 }
 
-int http_status(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kUnauthenticated: return 401;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kDenied: return 403;
-    case ErrorCode::kInvalid: return 400;
-    case ErrorCode::kConflict: return 409;
-    case ErrorCode::kTooLarge: return 413;
-    case ErrorCode::kUnsatisfiable: return 416;
-    case ErrorCode::kInternal: return 500;
-  }
-  return 500;
-}
+// The statuses the audit trail has always recorded for refusals (service_error.h).
+int http_status(ErrorCode code) { return audit_status(code); }
 
 void HubServer::Impl::send_failure(httplib::Response& res, const ServiceError& e) {
   send_error(res, http_status(e.code), e.message, e.reason);
