@@ -33,7 +33,7 @@ json scalar(const std::string& raw) {
   if (v == "false" || v == "False") return false;
   if (v.empty() || v == "null" || v == "~") return nullptr;
   bool num = !v.empty();
-  bool dot = false;
+  bool dot = false, digit = false;  // "." and "-." are text, not numbers (std::stod throws on them)
   for (size_t i = 0; i < v.size(); ++i) {
     char c = v[i];
     if (c == '-' && i == 0 && v.size() > 1) continue;
@@ -41,9 +41,13 @@ json scalar(const std::string& raw) {
       dot = true;
       continue;
     }
-    if (!std::isdigit(static_cast<unsigned char>(c))) num = false;
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      digit = true;
+    } else {
+      num = false;
+    }
   }
-  if (num && v.size() < 18) return dot ? json(std::stod(v)) : json(std::stoll(v));
+  if (num && digit && v.size() < 18) return dot ? json(std::stod(v)) : json(std::stoll(v));
   return v;
 }
 

@@ -55,5 +55,17 @@ TEST(ModelCard, NoFrontMatterAndErrors) {
   EXPECT_FALSE(parse_model_card(deep).ok());
 }
 
+// Found by fuzz/web_card_fuzz: "." looked like a number and std::stod threw out of the parser.
+// A dot or a minus without a digit is text.
+TEST(ModelCard, DotsAndDashesWithoutDigitsAreText) {
+  auto card = parse_model_card("---\na: .\nb: -.\nc: [., 1.5, -2]\nd: .5\n---\n");
+  ASSERT_TRUE(card.ok()) << card.error().message;
+  auto& m = card->metadata;
+  EXPECT_EQ(m["a"], ".");
+  EXPECT_EQ(m["b"], "-.");
+  EXPECT_EQ(m["c"], nlohmann::json({".", 1.5, -2}));
+  EXPECT_EQ(m["d"], 0.5);
+}
+
 }  // namespace
 }  // namespace lv::hub
