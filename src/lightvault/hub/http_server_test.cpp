@@ -92,54 +92,8 @@ class HubHttpTest : public testing::LoopbackServerTest {
   }
 };
 
-// A raw TCP connection to a test server, for requests httplib's client would not send.
-class RawConn {
- public:
-  explicit RawConn(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  }
-  ~RawConn() { ::close(fd_); }
-  bool connected() const { return connected_; }
-  bool send(const std::string& bytes) {
-    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
-  }
-  // What arrives until the server closes the connection or `timeout_ms` passes; `closed` says
-  // which.
-  std::string read_until_close(int timeout_ms, bool* closed = nullptr) {
-    std::string out;
-    auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    for (;;) {
-      int left = static_cast<int>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now()).count());
-      pollfd p{fd_, POLLIN, 0};
-      if (left <= 0 || ::poll(&p, 1, left) <= 0) break;
-      char buf[4096];
-      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) {
-        if (closed) *closed = true;
-        return out;
-      }
-      out.append(buf, static_cast<size_t>(n));
-    }
-    if (closed) *closed = false;
-    return out;
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-};
-
-// The status code of a raw HTTP response ("HTTP/1.1 401 ..."), 0 if there is none.
-int status_of(const std::string& response) {
-  if (response.rfind("HTTP/1.", 0) != 0 || response.size() < 12) return 0;
-  return std::atoi(response.c_str() + 9);
-}
+using testing::RawConn;
+using testing::status_of;
 
 std::string random_bytes(size_t n, unsigned seed) {
   std::mt19937 rng(seed);

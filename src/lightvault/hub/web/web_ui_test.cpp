@@ -196,6 +196,45 @@ TEST_F(WebUiTest, AFormPostWithoutItsCsrfTokenOrWithAnotherSessionsIsRefusedAndC
   EXPECT_NE(trail.find("\"action\":\"grant.set\""), std::string::npos);
 }
 
+// Another user's session with its own valid CSRF token, no session at all, an oversized body and
+// a malformed form: each is refused and nothing changes.
+TEST_F(WebUiTest, FormPostsFromOtherUsersStrangersOversizedOrMalformedChangeNothing) {
+  Browser bob(port_), stranger(port_), alice(port_);
+  ASSERT_EQ(bob.sign_in(bob_)->status, 303);
+  const std::string bobs = Browser::csrf(bob.get("/settings/tokens")->body);
+  ASSERT_EQ(bobs.size(), 64u);
+  auto as_bob = bob.post("/alice/secret/settings/grants", {{"subject", "user:bob"}, {"role", "admin"}, {"csrf", bobs}});
+  EXPECT_EQ(as_bob->status, 404);  // bob may not see the repository, so it is not there for him
+  EXPECT_EQ(bob.post("/alice/secret/settings/visibility", {{"visibility", "public"}, {"csrf", bobs}})->status, 404);
+  EXPECT_EQ(stranger.post("/alice/secret/settings/grants", {{"subject", "user:bob"}, {"role", "read"}})->status, 401);
+
+  ASSERT_EQ(alice.sign_in(alice_)->status, 303);
+  const std::string mine = Browser::csrf(alice.get("/alice/secret/settings")->body);
+  auto bad_role = alice.post("/alice/secret/settings/grants", {{"subject", "user:bob"}, {"role", "owner"}, {"csrf", mine}});
+  EXPECT_GE(bad_role->status, 400);
+  EXPECT_LT(bad_role->status, 500);
+  auto no_subject = alice.post("/alice/secret/settings/grants", {{"role", "read"}, {"csrf", mine}});
+  EXPECT_GE(no_subject->status, 400);
+  EXPECT_LT(no_subject->status, 500);
+  auto bad_visibility = alice.post("/alice/secret/settings/visibility", {{"visibility", "everyone"}, {"csrf", mine}});
+  EXPECT_GE(bad_visibility->status, 400);
+  EXPECT_LT(bad_visibility->status, 500);
+  // A 5 MiB form is refused from its head: 413, and the connection closes with the body unread.
+  testing::RawConn huge(port_);
+  ASSERT_TRUE(huge.send("POST /alice/secret/settings/grants HTTP/1.1\r\nHost: x\r\nCookie: lv_session=" +
+                        alice.cookie("lv_session") +
+                        "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 5242880\r\n\r\n"));
+  bool closed = false;
+  std::string answer = huge.read_until_close(3000, &closed);
+  EXPECT_EQ(testing::status_of(answer), 413) << answer;
+  EXPECT_TRUE(closed);
+
+  EXPECT_TRUE(grants().empty()) << grants();
+  auto info = api_->Get("/api/models/alice/secret", {{"Authorization", "Bearer " + alice_}});
+  ASSERT_EQ(info->status, 200);
+  EXPECT_EQ(json::parse(info->body)["private"], true);
+}
+
 TEST_F(WebUiTest, AHostileModelCardRendersInert) {
   Browser b(port_);
   ASSERT_EQ(b.sign_in(alice_)->status, 303);
