@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "lightvault/hub/audit_log.h"
+#include "lightvault/hub/audit/audit_log.h"
 
 namespace {
 

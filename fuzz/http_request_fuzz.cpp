@@ -23,7 +23,7 @@
 #include <memory>
 #include <string>
 
-#include "lightvault/hub/http_server.h"
+#include "lightvault/hub/http/http_server.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "lightvault/hub/repo_path.h"
+#include "lightvault/hub/service/repo_path.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string path(reinterpret_cast<const char*>(data), size);

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "lightvault/hub/model_card.h"
+#include "lightvault/hub/service/model_card.h"
 #include "lightvault/hub/web/html.h"
 #include "lightvault/hub/web/markdown.h"
 

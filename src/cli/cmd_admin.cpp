@@ -17,8 +17,8 @@
 #include <utility>
 
 #include "cli/command.h"
-#include "lightvault/hub/blob_gc.h"
-#include "lightvault/hub/hub_client.h"
+#include "lightvault/hub/storage/blob_gc.h"
+#include "lightvault/hub/client/hub_client.h"
 
 namespace lv::cli {
 namespace {

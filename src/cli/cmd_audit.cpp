@@ -9,10 +9,10 @@
 #include <iostream>
 
 #include "cli/command.h"
-#include "lightvault/hub/audit_log.h"
-#include "lightvault/hub/catalog.h"
-#include "lightvault/hub/catalog_audit.h"
-#include "lightvault/hub/hub_client.h"
+#include "lightvault/hub/audit/audit_log.h"
+#include "lightvault/hub/catalog/catalog.h"
+#include "lightvault/hub/audit/catalog_audit.h"
+#include "lightvault/hub/client/hub_client.h"
 
 namespace lv::cli {
 namespace {

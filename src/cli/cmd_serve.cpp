@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "cli/command.h"
-#include "lightvault/hub/http_server.h"
+#include "lightvault/hub/http/http_server.h"
 
 namespace lv::cli {
 namespace {

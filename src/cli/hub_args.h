@@ -4,7 +4,7 @@
 #include <string>
 
 #include "cli/command.h"
-#include "lightvault/hub/hub_client.h"
+#include "lightvault/hub/client/hub_client.h"
 
 namespace lv::cli {
 

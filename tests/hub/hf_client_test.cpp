@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <random>
 
-#include "lightvault/hub/crypto.h"
-#include "lightvault/hub/http_server.h"
-#include "lightvault/hub/http_server_testutil.h"
+#include "lightvault/hub/storage/crypto.h"
+#include "lightvault/hub/http/http_server.h"
+#include "lightvault/hub/http/http_server_testutil.h"
 #include "subprocess.h"
 
 namespace lv::hub {

@@ -7,10 +7,10 @@
 #include <functional>
 #include <memory>
 
-#include "lightvault/hub/audit_log.h"
-#include "lightvault/hub/catalog.h"
-#include "lightvault/hub/catalog_audit.h"
-#include "lightvault/hub/crypto.h"
+#include "lightvault/hub/audit/audit_log.h"
+#include "lightvault/hub/catalog/catalog.h"
+#include "lightvault/hub/audit/catalog_audit.h"
+#include "lightvault/hub/storage/crypto.h"
 
 namespace lv::hub {
 

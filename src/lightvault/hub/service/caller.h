@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "lightvault/hub/catalog.h"
-#include "lightvault/hub/permissions.h"
+#include "lightvault/hub/catalog/catalog.h"
+#include "lightvault/hub/access/permissions.h"
 
 namespace lv::hub {
 

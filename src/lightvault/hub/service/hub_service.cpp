@@ -10,8 +10,8 @@
 #include <span>
 #include <unordered_map>
 
-#include "lightvault/hub/model_card.h"
-#include "lightvault/hub/repo_path.h"
+#include "lightvault/hub/service/model_card.h"
+#include "lightvault/hub/service/repo_path.h"
 
 namespace lv::hub {
 

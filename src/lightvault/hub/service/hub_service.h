@@ -19,15 +19,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lightvault/hub/audit_log.h"
-#include "lightvault/hub/blob_gc.h"
-#include "lightvault/hub/blob_store.h"
-#include "lightvault/hub/catalog.h"
-#include "lightvault/hub/master_key.h"
+#include "lightvault/hub/audit/audit_log.h"
+#include "lightvault/hub/storage/blob_gc.h"
+#include "lightvault/hub/storage/blob_store.h"
+#include "lightvault/hub/catalog/catalog.h"
+#include "lightvault/hub/storage/master_key.h"
 #include "lightvault/hub/service/audit_writer.h"
 #include "lightvault/hub/service/caller.h"
 #include "lightvault/hub/service/service_error.h"
-#include "lightvault/hub/tokens.h"
+#include "lightvault/hub/access/tokens.h"
 
 namespace lv::hub {
 

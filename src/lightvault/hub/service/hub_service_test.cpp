@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <map>
 
-#include "lightvault/hub/blob_store_testutil.h"
-#include "lightvault/hub/test_postgres.h"
+#include "lightvault/hub/storage/blob_store_testutil.h"
+#include "lightvault/hub/catalog/test_postgres.h"
 
 namespace lv::hub {
 namespace {

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <span>
 
-#include "lightvault/hub/audit_log.h"
-#include "lightvault/hub/blob_store.h"
+#include "lightvault/hub/audit/audit_log.h"
+#include "lightvault/hub/storage/blob_store.h"
 
 namespace lv::hub::web {
 

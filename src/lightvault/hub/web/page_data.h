@@ -18,9 +18,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lightvault/hub/catalog.h"
-#include "lightvault/hub/http_server_impl.h"
-#include "lightvault/hub/tokens.h"
+#include "lightvault/hub/catalog/catalog.h"
+#include "lightvault/hub/http/http_server_impl.h"
+#include "lightvault/hub/access/tokens.h"
 
 namespace lv::hub::web {
 

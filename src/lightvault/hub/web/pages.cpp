@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-#include "lightvault/hub/model_card.h"
+#include "lightvault/hub/service/model_card.h"
 #include "lightvault/hub/web/html.h"
 #include "lightvault/hub/web/markdown.h"
 

@@ -1,7 +1,7 @@
 // Browser sessions (see session_store.h).
 #include "lightvault/hub/web/session_store.h"
 
-#include "lightvault/hub/crypto.h"
+#include "lightvault/hub/storage/crypto.h"
 
 namespace lv::hub::web {
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "lightvault/hub/http_server_impl.h"
+#include "lightvault/hub/http/http_server_impl.h"
 
 namespace lv::hub::web {
 

@@ -16,7 +16,7 @@
 #include <optional>
 #include <string>
 
-#include "lightvault/hub/http_server_impl.h"
+#include "lightvault/hub/http/http_server_impl.h"
 #include "lightvault/hub/web/page_data.h"
 #include "lightvault/hub/web/session_store.h"
 

@@ -9,8 +9,8 @@
 #include <regex>
 #include <thread>
 
-#include "lightvault/hub/crypto.h"
-#include "lightvault/hub/http_server_testutil.h"
+#include "lightvault/hub/storage/crypto.h"
+#include "lightvault/hub/http/http_server_testutil.h"
 
 namespace lv::hub::web {
 namespace {
