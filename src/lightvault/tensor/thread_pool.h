@@ -6,12 +6,15 @@
 // waits for a descheduled thread: decode ran 2x slower beside one busy process per core) or
 // sleep on a futex (robust, but every parallel loop then pays a wake-up system call, which cost
 // a third of decode speed on a 0.5B model in this project's VM guests). Here:
-//   - a waiting thread spins for a bounded time, then sleeps on a futex; the bound adapts: it
-//     halves each time a spin ends in sleep (work did not come: a busy machine, or a pause
-//     between requests) and doubles each time work arrives while spinning (an idle machine in
-//     the middle of a forward pass), between 4 us and 1 ms;
-//   - work is claimed in chunks from a shared counter (not a static split), so when one thread
-//     is descheduled the others take over its share instead of waiting for it;
+//   - a waiting thread spins for at most 1 ms, then sleeps on a futex; when a spinning thread
+//     finds it was preempted by another process on this machine (its involuntary context
+//     switches went up across a gap in its spin), nobody spins for the next 100 ms. Gaps
+//     from the hypervisor or interrupts, which these VM guests see several times a second,
+//     do not count: the core is still free;
+//   - each thread owns a contiguous share of the loop and claims its chunks in order (so on an
+//     idle machine each streams through one block of memory, which the prefetchers follow);
+//     a thread that finishes takes chunks from the others' shares, so when one thread is
+//     descheduled the others do its work instead of waiting for it;
 //   - the calling thread works too, and small loops never wake anyone (callers decide what
 //     "small" is: see matmul).
 // The results do not depend on which thread runs a chunk: each index is computed the same way

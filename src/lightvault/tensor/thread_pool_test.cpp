@@ -38,6 +38,30 @@ TEST_F(ThreadPoolTest, CoversEveryIndexExactlyOnce) {
   }
 }
 
+// Each thread claims its own contiguous share first; a thread held up inside its share (as if
+// descheduled) must not hold up the rest of that share: the others take it over.
+TEST_F(ThreadPoolTest, OthersTakeOverTheShareOfAThreadThatIsHeldUp) {
+  set_parallel_threads(2);
+  constexpr int64_t n = 1000;
+  std::atomic<int64_t> done{0};
+  std::atomic<bool> held{false}, timed_out{false};
+  parallel_for(n, 1, [&](int64_t begin, int64_t end) {
+    bool expected = false;
+    if (begin > 0 && held.compare_exchange_strong(expected, true)) {
+      // The first chunk any thread takes beyond index 0 waits until every other index is done.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (done.load() < n - (end - begin) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::yield();
+      }
+      timed_out = done.load() < n - (end - begin);
+    }
+    done.fetch_add(end - begin);
+  });
+  EXPECT_EQ(done.load(), n);
+  EXPECT_TRUE(held.load());
+  EXPECT_FALSE(timed_out.load()) << "nobody took over the held-up thread's share";
+}
+
 TEST_F(ThreadPoolTest, UsesSeveralThreadsWhenAsked) {
   set_parallel_threads(4);
   std::mutex m;
