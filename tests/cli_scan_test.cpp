@@ -1,6 +1,7 @@
 // End-to-end tests of `lightvault scan`: exit codes, reports and bad input, on small files
 // written by the test and on the shared stories260K model for text.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -8,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "lightvault/hub/http/http_server_testutil.h"
+#include "lightvault/hub/storage/crypto.h"
 #include "subprocess.h"
 
 namespace lv {
@@ -105,3 +108,105 @@ TEST(CliScan, TextWithTheSharedModel) {
 
 }  // namespace
 }  // namespace lv
+
+namespace lv::hub {
+namespace {
+
+using nlohmann::json;
+
+// `scan hub://...` reads its data from a hub on loopback; --attach commits the reports back
+// into that repository under scans/ and records dataset.scan in the audit trail.
+class CliScanHubTest : public testing::LoopbackServerTest {
+ protected:
+  void SetUp() override {
+    make_test_dir("lv_scanhub_");
+    start_server(testing::test_server_options(dir_.string(), kAdmin));
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    ASSERT_EQ(post("/api/lv/users", kAdmin, {{"name", "alice"}})->status, 200);
+    ASSERT_EQ(post("/api/lv/users", kAdmin, {{"name", "bob"}})->status, 200);
+    alice_ = json::parse(post("/api/lv/tokens", kAdmin, {{"user", "alice"}, {"scopes", "write"}})->body)["token"];
+    bob_ = json::parse(post("/api/lv/tokens", kAdmin, {{"user", "bob"}, {"scopes", "write"}})->body)["token"];
+    ASSERT_EQ(post("/api/repos/create", alice_, {{"name", "data"}, {"private", true}})->status, 200);
+    csv_ = blobs_csv(40);
+    httplib::Headers auth{{"Authorization", "Bearer " + alice_}};
+    ASSERT_EQ(client_->Post("/api/lv/models/alice/data/upload", auth, csv_, "application/octet-stream")->status, 200);
+    json add = json::array({{{"path", "train/poisoned.csv"}, {"sha256", crypto::sha256_hex(csv_)}, {"size", csv_.size()}}});
+    ASSERT_EQ(post("/api/lv/models/alice/data/commit/main", alice_, {{"message", "data"}, {"add", add}})->status, 200);
+  }
+  httplib::Result post(const std::string& path, const std::string& token, const json& body) {
+    return client_->Post(path, httplib::Headers{{"Authorization", "Bearer " + token}}, body.dump(), "application/json");
+  }
+  json get(const std::string& path, const std::string& token) {
+    auto r = client_->Get(path, httplib::Headers{{"Authorization", "Bearer " + token}});
+    EXPECT_TRUE(r && r->status == 200) << "GET " << path << ": "
+                                       << (r ? std::to_string(r->status) + " " + r->body : httplib::to_string(r.error()));
+    return r && r->status == 200 ? json::parse(r->body) : json::object();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  Completed scan(const std::vector<std::string>& args, const std::string& token) {
+    std::vector<std::string> all = {"scan"};
+    all.insert(all.end(), args.begin(), args.end());
+    for (const std::string& a : {std::string("--url"), url(), std::string("--token"), token}) all.push_back(a);
+    return run_lightvault(all);
+  }
+
+  static constexpr const char* kAdmin = "lvt_scanhub_admin_token_0123456789";
+  std::unique_ptr<httplib::Client> client_;
+  std::string alice_, bob_, csv_;
+};
+
+TEST_F(CliScanHubTest, ScansAHubFileAndAttachesTheReports) {
+  const std::string uri = "hub://alice/data/train/poisoned.csv";
+  Completed c = scan({uri, "--label-column", "-1", "--seed", "3", "--attach"}, alice_);
+  ASSERT_EQ(c.exit_code, 1) << c.err;  // the poison is flagged, as in the local run
+  EXPECT_NE(c.out.find("attached to alice/data: scans/poisoned-"), std::string::npos) << c.out;
+
+  // The same report as a scan of a local copy, now in the repository beside the data.
+  Completed local = run_lightvault({"scan", write("poisoned.csv", csv_), "--label-column", "-1", "--seed", "3",
+                                    "--json", temp_path("local.json")});
+  const json expected = json::parse(read_all(temp_path("local.json")));
+  std::vector<std::string> files;
+  const json info = get("/api/models/alice/data", alice_);
+  for (auto& s : info.value("siblings", json::array())) files.push_back(s["rfilename"]);
+  ASSERT_EQ(files.size(), 3u) << info.dump() << c.out;
+  std::string report_path;
+  for (auto& f : files) {
+    if (f.rfind("scans/poisoned-", 0) == 0 && f.size() > 5 && f.substr(f.size() - 5) == ".json") report_path = f;
+  }
+  ASSERT_FALSE(report_path.empty()) << json(files).dump();
+  auto stored = client_->Get("/alice/data/resolve/main/" + report_path, httplib::Headers{{"Authorization", "Bearer " + alice_}});
+  ASSERT_EQ(stored->status, 200);
+  const json attached = json::parse(stored->body);
+  EXPECT_EQ(attached["n"], expected["n"]);
+  EXPECT_EQ(attached["flagged"], expected["flagged"]);
+
+  // One dataset.scan entry naming the input, by alice.
+  auto exported = client_->Get("/api/lv/audit/export", httplib::Headers{{"Authorization", "Bearer " + std::string(kAdmin)}});
+  ASSERT_EQ(exported->status, 200);
+  int scans = 0;
+  std::istringstream lines(exported->body);
+  for (std::string line; std::getline(lines, line);) {
+    const json entry = json::parse(line);
+    const json& e = entry.contains("entry") ? entry["entry"] : entry;
+    if (e.value("action", "") != "dataset.scan") continue;
+    ++scans;
+    EXPECT_EQ(e["actor"], "alice");
+    EXPECT_EQ(e["details"]["input"], uri);
+    EXPECT_EQ(e["details"]["rows"], 450);
+  }
+  EXPECT_EQ(scans, 1) << exported->body;
+}
+
+TEST_F(CliScanHubTest, BadHubInputIsNamedAndNothingIsAttached) {
+  expect_bad_input(scan({"hub://alice/data/train/missing.csv", "--attach"}, alice_), "hub://alice/data/train/missing.csv");
+  expect_bad_input(scan({"hub://alice", "--attach"}, alice_), "hub://alice");
+  expect_bad_input(scan({"hub://alice/data/../x.csv"}, alice_), "hub://alice/data/../x.csv");
+  // bob may not see alice's private repository: the hub answers 404, as for one that does not exist.
+  expect_bad_input(scan({"hub://alice/data/train/poisoned.csv", "--attach"}, bob_), "hub://alice/data/train/poisoned.csv");
+  // --attach needs to know which repository: a local file is refused before anything runs.
+  expect_bad_input(run_lightvault({"scan", write("local.csv", csv_), "--attach"}), "--attach needs");
+  EXPECT_EQ(get("/api/models/alice/data", alice_)["siblings"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace lv::hub

@@ -1,12 +1,22 @@
 // lightvault scan DATA: look for poisoned samples (a small group that carries a trigger and a
 // chosen label) in a training set; see src/lightvault/scan/scanner.h for the decision rule.
 // Exit 0 when nothing is flagged, 1 when something is (0 with --no-fail), 2 on bad input.
+// Data and labels may be files in a hub repository (hub://OWNER/NAME[@REV]/PATH): they are
+// downloaded into a temporary folder first, and --attach commits the reports back into that
+// repository under scans/ and records a dataset.scan event in the hub's audit trail.
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <random>
 
 #include "cli/command.h"
+#include "cli/hub_args.h"
 #include "cli/progress.h"
 #include "lightvault/scan/dataset.h"
 #include "lightvault/scan/report.h"
@@ -26,6 +36,78 @@ Status write_text(const std::string& path, const std::string& text) {
   return Status::Ok();
 }
 
+// A folder of its own for downloaded inputs and unrequested reports, removed on return.
+class TempFolder {
+ public:
+  TempFolder() {
+    std::random_device seed;
+    path_ = std::filesystem::temp_directory_path() /
+            ("lightvault-scan-" + std::to_string(::getpid()) + "-" + std::to_string(seed()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempFolder() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Where the data came from when it came from a hub, and the client that fetched it.
+struct HubSource {
+  std::unique_ptr<hub::HubClient> client;
+  hub::HubFileRef data;
+  std::string data_commit;
+};
+
+// The local copy of `name` (returned as is unless it is a hub:// URI).
+Result<std::string> fetch_input(const std::string& name, const HubArgs& hub_args, HubSource& source,
+                                const TempFolder& temp, const std::string& local_name) {
+  if (!hub::is_hub_uri(name)) return name;
+  LV_ASSIGN_OR_RETURN(hub::HubFileRef ref, hub::parse_hub_uri(name));
+  if (!source.client) {
+    LV_ASSIGN_OR_RETURN(source.client, hub_args.connect());
+  }
+  const std::string local = temp.file(local_name + "-" + std::filesystem::path(ref.path).filename().string());
+  auto commit = hub::download_hub_file(*source.client, ref, local, hub_args.progress_bar());
+  if (!commit.ok()) return make_error(name, commit.error().message);
+  if (source.data.repo.empty()) {
+    source.data = ref;
+    source.data_commit = *commit;
+  }
+  return local;
+}
+
+std::string utc_stamp() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &utc);
+  return text;
+}
+
+// Commits the two reports to scans/ in the data's repository and records the scan in the
+// hub's audit trail; returns the repository paths written.
+Result<std::vector<std::string>> attach_reports(HubSource& source, const std::string& uri, const scan::ScanReport& report,
+                                                const std::string& json_file, const std::string& html_file,
+                                                const HubArgs& hub_args) {
+  const std::string stem = "scans/" + std::filesystem::path(source.data.path).stem().string() + "-" + utc_stamp();
+  const std::vector<hub::FileToCommit> files = {{stem + ".json", json_file}, {stem + ".html", html_file}};
+  const std::string message = "scan of " + source.data.path + ": " + std::to_string(report.flagged.size()) + " of " +
+                              std::to_string(report.n) + " rows flagged";
+  LV_ASSIGN_OR_RETURN(std::string commit, hub::commit_files(*source.client, source.data.repo, files, message,
+                                                            hub_args.progress_bar()));
+  nlohmann::json details{{"input", uri},          {"input_commit", source.data_commit},
+                         {"rows", report.n},      {"flagged", report.flagged.size()},
+                         {"reports", {files[0].repo_path, files[1].repo_path}}, {"commit", commit}};
+  LV_RETURN_IF_ERROR(source.client->post("/api/lv/models/" + source.data.repo + "/events",
+                                         {{"action", "dataset.scan"}, {"details", details}}));
+  return std::vector<std::string>{files[0].repo_path, files[1].repo_path};
+}
+
 std::string detect_format(const std::string& path) {
   if (ends_with(path, ".npy")) return "npy";
   if (ends_with(path, ".jsonl")) return "jsonl";
@@ -39,12 +121,13 @@ CommandRun setup(CLI::App& sub) {
     std::optional<int> label_column;
     std::string model, tokenizer;
     int layer = -1;
-    bool no_fail = false;
+    bool no_fail = false, attach = false;
+    HubArgs hub;
     scan::ScanOptions options;
   };
   auto args = std::make_shared<Args>();
   auto& o = args->options;
-  sub.add_option("data", args->input, "CSV (header row), .npy (2-D float32/float64), or text (--format text|jsonl)")->required();
+  sub.add_option("data", args->input, "CSV (header row), .npy (2-D float32/float64), or text (--format text|jsonl); a file in a hub repository as hub://OWNER/NAME[@REV]/PATH")->required();
   sub.add_option("--format", args->format, "csv, npy, text (samples separated by blank lines) or jsonl (a text field and an optional label); default by extension")
       ->check(CLI::IsMember({"csv", "npy", "text", "jsonl"}));
   sub.add_option("--label-column", args->label_column, "CSV column holding the label (negative counts from the end, -1 the last)");
@@ -65,18 +148,27 @@ CommandRun setup(CLI::App& sub) {
   sub.add_option("--html", args->html, "write the report as a self-contained HTML page to FILE");
   sub.add_option("--assignments", args->assignments, "write each row's cluster over the whole data set, one per line, to FILE");
   sub.add_flag("--no-fail", args->no_fail, "exit 0 even when rows are flagged");
+  sub.add_flag("--attach", args->attach, "commit the JSON and HTML reports into the hub repository of a hub:// input, under scans/ (audited as dataset.scan)");
+  args->hub.add_to(sub);
   return [args] {
     auto method = scan::parse_method(args->method);
     if (!method.ok()) return fail(method.error());
     args->options.method = *method;
     if (args->options.neighbours < 2) return fail(make_error("--neighbors", "must be at least 2"));
     if (args->options.max_clusters < 2) return fail(make_error("--max-clusters", "must be at least 2"));
-    const std::string format = args->format.empty() ? detect_format(args->input) : args->format;
+    if (args->attach && !hub::is_hub_uri(args->input)) {
+      return fail(make_error(args->input, "--attach needs the data as hub://OWNER/NAME/PATH, the repository the reports go to"));
+    }
+    TempFolder temp;
+    HubSource source;
+    auto input = fetch_input(args->input, args->hub, source, temp, "data");
+    if (!input.ok()) return fail(input.error());
+    const std::string format = args->format.empty() ? detect_format(*input) : args->format;
     Result<scan::Dataset> data = Error{};
     if (format == "csv") {
-      data = scan::read_csv(args->input, args->label_column);
+      data = scan::read_csv(*input, args->label_column);
     } else if (format == "npy") {
-      data = scan::read_npy(args->input);
+      data = scan::read_npy(*input);
     } else {
       if (args->model.empty()) return fail(make_error(args->input, "--format " + format + " needs --model to embed the text"));
       scan::TextEmbeddingOptions embed;
@@ -88,11 +180,13 @@ CommandRun setup(CLI::App& sub) {
         if (!bar) bar = std::make_unique<ProgressBar>("embedding", total);
         bar->update(done);
       };
-      data = scan::embed_text_file(args->input, format == "jsonl" ? scan::TextFormat::kJsonl : scan::TextFormat::kBlankLineSeparated, embed);
+      data = scan::embed_text_file(*input, format == "jsonl" ? scan::TextFormat::kJsonl : scan::TextFormat::kBlankLineSeparated, embed);
     }
     if (!data.ok()) return fail(data.error());
     if (!args->labels.empty()) {
-      Status labelled = scan::read_labels(args->labels, *data);
+      auto labels = fetch_input(args->labels, args->hub, source, temp, "labels");
+      if (!labels.ok()) return fail(labels.error());
+      Status labelled = scan::read_labels(*labels, *data);
       if (!labelled.ok()) return fail(labelled.error());
     }
     std::unique_ptr<ProgressBar> bar;
@@ -108,12 +202,15 @@ CommandRun setup(CLI::App& sub) {
     bar.reset();
     if (!report.ok()) return fail(report.error());
     std::fputs(scan::report_table(*report).c_str(), stdout);
-    if (!args->json.empty()) {
-      Status written = write_text(args->json, scan::report_json(*report).dump(1) + "\n");
+    // With --attach, the reports are written even when no file was asked for.
+    const std::string json_file = args->json.empty() && args->attach ? temp.file("report.json") : args->json;
+    const std::string html_file = args->html.empty() && args->attach ? temp.file("report.html") : args->html;
+    if (!json_file.empty()) {
+      Status written = write_text(json_file, scan::report_json(*report).dump(1) + "\n");
       if (!written.ok()) return fail(written.error());
     }
-    if (!args->html.empty()) {
-      Status written = write_text(args->html, scan::report_html(*report, args->input));
+    if (!html_file.empty()) {
+      Status written = write_text(html_file, scan::report_html(*report, args->input));
       if (!written.ok()) return fail(written.error());
     }
     if (!args->assignments.empty()) {
@@ -121,6 +218,11 @@ CommandRun setup(CLI::App& sub) {
       for (int c : report->assignment) lines += std::to_string(c) + "\n";
       Status written = write_text(args->assignments, lines);
       if (!written.ok()) return fail(written.error());
+    }
+    if (args->attach) {
+      auto attached = attach_reports(source, args->input, *report, json_file, html_file, args->hub);
+      if (!attached.ok()) return fail(attached.error());
+      std::printf("attached to %s: %s, %s\n", source.data.repo.c_str(), (*attached)[0].c_str(), (*attached)[1].c_str());
     }
     return report->flagged.empty() || args->no_fail ? 0 : 1;
   };

@@ -339,4 +339,62 @@ Result<PullResult> pull_repository(HubClient& client, const std::string& repo, c
   return out;
 }
 
+bool is_hub_uri(const std::string& text) { return text.rfind("hub://", 0) == 0; }
+
+Result<HubFileRef> parse_hub_uri(const std::string& uri) {
+  if (!is_hub_uri(uri)) return make_error(uri, "not a hub:// URI");
+  const std::string rest = uri.substr(6);
+  const size_t owner_end = rest.find('/');
+  const size_t name_end = owner_end == std::string::npos ? std::string::npos : rest.find('/', owner_end + 1);
+  if (name_end == std::string::npos || name_end + 1 >= rest.size()) {
+    return make_error(uri, "expected hub://OWNER/NAME[@REVISION]/PATH");
+  }
+  HubFileRef ref;
+  std::string name = rest.substr(owner_end + 1, name_end - owner_end - 1);
+  if (const size_t at = name.find('@'); at != std::string::npos) {
+    ref.revision = name.substr(at + 1);
+    name.resize(at);
+    if (ref.revision.empty()) return make_error(uri, "empty revision after '@'");
+  }
+  const std::string owner = rest.substr(0, owner_end);
+  if (!valid_name(owner) || !valid_name(name)) return make_error(uri, "'" + owner + "/" + name + "' is not a repository name");
+  auto path = normalize_repo_path(rest.substr(name_end + 1));
+  if (!path.ok()) return make_error(uri, "bad path: " + path.error().message);
+  ref.repo = owner + "/" + name;
+  ref.path = *path;
+  return ref;
+}
+
+Result<std::string> download_hub_file(HubClient& client, const HubFileRef& file, const std::string& dest,
+                                      const ProgressFn& progress) {
+  LV_ASSIGN_OR_RETURN(auto info, client.get("/api/models/" + file.repo + "/revision/" + file.revision + "?blobs=true"));
+  if (!info.contains("sha") || !info["sha"].is_string()) return make_error(file.repo, "repository has no commits");
+  const std::string commit = info["sha"];
+  for (auto& s : info.value("siblings", json::array())) {
+    if (!s.is_object() || s.value("rfilename", "") != file.path) continue;
+    const std::string sha = s.contains("lfs") && s["lfs"].is_object() ? s["lfs"].value("sha256", "") : "";
+    LV_RETURN_IF_ERROR(client.download_file(file.repo, commit, file.path, dest, sha, s.value("size", uint64_t(0)), progress));
+    return commit;
+  }
+  return make_error("hub://" + file.repo + "@" + file.revision + "/" + file.path, "no such file in the repository");
+}
+
+Result<std::string> commit_files(HubClient& client, const std::string& repo, const std::vector<FileToCommit>& files,
+                                 const std::string& message, const ProgressFn& progress) {
+  LV_ASSIGN_OR_RETURN(auto info, client.get("/api/models/" + repo));
+  json add = json::array();
+  for (const auto& f : files) {
+    LV_ASSIGN_OR_RETURN(std::string sha, sha256_file(f.local_path));
+    std::error_code ec;
+    const uint64_t size = fs::file_size(f.local_path, ec);
+    if (ec) return make_error(f.local_path, "cannot stat: " + ec.message());
+    LV_RETURN_IF_ERROR(client.upload_file(repo, f.local_path, sha, size, progress));
+    add.push_back({{"path", f.repo_path}, {"sha256", sha}, {"size", size}});
+  }
+  json body{{"message", message}, {"add", add}};
+  if (info.contains("sha") && info["sha"].is_string()) body["parent"] = info["sha"];
+  LV_ASSIGN_OR_RETURN(auto commit, client.post("/api/lv/models/" + repo + "/commit/main", body));
+  return commit.value("commit", "");
+}
+
 }  // namespace lv::hub

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -75,5 +76,27 @@ struct PullResult {
 };
 Result<PullResult> pull_repository(HubClient& client, const std::string& repo, const std::string& revision,
                                    const std::string& dir, const ProgressFn& progress);
+
+// One file of a hub repository, named hub://OWNER/NAME[@REVISION]/PATH on the command line
+// (revision "main" when absent).
+struct HubFileRef {
+  std::string repo, revision = "main", path;
+};
+bool is_hub_uri(const std::string& text);
+// Errors name the URI and what is wrong with it.
+Result<HubFileRef> parse_hub_uri(const std::string& uri);
+
+// Streams `file` into `dest`, verified against the sha256 the hub lists for it; returns the
+// commit it was read from.
+Result<std::string> download_hub_file(HubClient& client, const HubFileRef& file, const std::string& dest,
+                                      const ProgressFn& progress);
+
+// Uploads local files and commits them to main at the given repository paths, on top of
+// main's head: the repository's other files stay. Returns the new commit.
+struct FileToCommit {
+  std::string repo_path, local_path;
+};
+Result<std::string> commit_files(HubClient& client, const std::string& repo, const std::vector<FileToCommit>& files,
+                                 const std::string& message, const ProgressFn& progress);
 
 }  // namespace lv::hub

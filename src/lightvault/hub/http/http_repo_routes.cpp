@@ -184,8 +184,9 @@ void HubServer::Impl::repo_routes() {
     send_json(res, 200, out);
   });
 
-  // Lifecycle events reported by other tools: model.finetune (with the base model) and
-  // model.deploy (with the target). Anyone who can read the model may report them.
+  // Lifecycle events reported by other tools: model.finetune (with the base model),
+  // model.deploy (with the target) and dataset.scan (with what was scanned). Anyone who can
+  // read the model may report them.
   http.Post(repo_re + "/events", [this](const httplib::Request& req, httplib::Response& res) {
     Ctx ctx = begin(req, res);
     if (!authenticate(ctx)) return;

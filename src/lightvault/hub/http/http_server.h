@@ -18,7 +18,7 @@
 //     DELETE /api/lv/models/{o}/{n}                          model.delete
 //     GET    /api/lv/models/{o}/{n}/commits
 //     GET|POST /api/lv/models/{o}/{n}/grants                 {"subject":"user:bob"|"team:org/team","role"}
-//     POST   /api/lv/models/{o}/{n}/events                   {"action":"model.finetune"|"model.deploy","details"}
+//     POST   /api/lv/models/{o}/{n}/events                   {"action":"model.finetune"|"model.deploy"|"dataset.scan","details"}
 //     GET|POST /api/lv/users            POST /api/lv/orgs     GET /api/lv/orgs
 //     POST|DELETE /api/lv/orgs/{org}/members[/{user}]         {"user","role"}
 //     POST   /api/lv/orgs/{org}/teams                        {"name"}

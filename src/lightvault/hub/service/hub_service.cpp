@@ -564,12 +564,17 @@ Outcome<Done> HubService::record_event(const Caller& caller, const std::string& 
                                        const std::string& action, json details) {
   std::string resource = owner + "/" + name;
   if (!details.is_object()) details = json::object();
-  if (action != "model.finetune" && action != "model.deploy") {
-    return refuse(caller, "model.event", resource, {ErrorCode::kInvalid, "action must be model.finetune or model.deploy"});
+  // Each event names what it is about in one required detail.
+  static const std::map<std::string, const char*> kRequiredDetail = {
+      {"model.finetune", "base_model"}, {"model.deploy", "target"}, {"dataset.scan", "input"}};
+  const auto known = kRequiredDetail.find(action);
+  if (known == kRequiredDetail.end()) {
+    return refuse(caller, "model.event", resource,
+                  {ErrorCode::kInvalid, "action must be model.finetune, model.deploy or dataset.scan"});
   }
   auto repo = open_repo(caller, owner, name, Action::kRead, action);
   if (!repo.ok()) return repo.error();
-  const char* need = action == "model.finetune" ? "base_model" : "target";
+  const std::string need = known->second;
   if (!details.contains(need) || !details[need].is_string() || details[need].get<std::string>().empty()) {
     return refuse(caller, action, resource, {ErrorCode::kInvalid, action + " needs details." + need}, repo_org(*repo));
   }

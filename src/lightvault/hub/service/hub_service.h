@@ -180,7 +180,8 @@ class HubService {
   Outcome<Done> delete_tag(const Caller& caller, const std::string& owner, const std::string& name,
                            const std::string& tag);
   // Lifecycle events other tools report: model.finetune (details.base_model), model.deploy
-  // (details.target). Anyone who may read the model.
+  // (details.target), dataset.scan (details.input: what `lightvault scan --attach` scanned).
+  // Anyone who may read the model.
   Outcome<Done> record_event(const Caller& caller, const std::string& owner, const std::string& name,
                              const std::string& action, nlohmann::json details);
 
