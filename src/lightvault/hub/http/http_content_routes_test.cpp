@@ -65,7 +65,7 @@ class HubHttpContentTest : public testing::LoopbackServerTest, public ::testing:
 
   httplib::Result post(const std::string& path, const std::string& token, const std::string& body, const std::string& type) {
     httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(60, 0);
+    c.set_read_timeout(60, 0);  // image work under the sanitizers
     httplib::Headers h;
     if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
     return c.Post(path, h, body, type);
@@ -75,6 +75,7 @@ class HubHttpContentTest : public testing::LoopbackServerTest, public ::testing:
   }
   httplib::Result get(const std::string& path, const std::string& token) {
     httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(60, 0);
     return c.Get(path, {{"Authorization", "Bearer " + token}});
   }
   static void ok(const httplib::Result& r) { ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "no response"); }
@@ -330,6 +331,7 @@ class HubHttpContentWithoutEngineTest : public testing::LoopbackServerTest {
 
 TEST_F(HubHttpContentWithoutEngineTest, TextDetectionAnswers501) {
   httplib::Client c("127.0.0.1", port_);
+  c.set_read_timeout(60, 0);  // image work under the sanitizers
   httplib::Headers h{{"Authorization", "Bearer " + kAdmin}};
   ASSERT_EQ(c.Post("/api/lv/orgs", h, R"({"name":"acme"})", "application/json")->status, 200);
   ASSERT_EQ(c.Post("/api/repos/create", h, R"({"name":"m","organization":"acme"})", "application/json")->status, 200);
