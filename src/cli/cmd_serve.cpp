@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/hub_text_tokenizer.h"
 #include "lightvault/hub/http/http_server.h"
 
 namespace lv::cli {
@@ -12,6 +13,7 @@ namespace {
 
 CommandRegistrar serve_cmd("serve", "Run the model hub (HTTP API, encrypted storage, audit log)", [](CLI::App& sub) {
   auto opt = std::make_shared<hub::ServerOptions>();
+  opt->text_tokenizers = load_engine_text_tokenizer;
   sub.add_option("--data", opt->data_dir, "Data folder (catalog.db, blobs, keys)")->capture_default_str();
   sub.add_option("--listen", opt->listen, "HOST:PORT to listen on")->capture_default_str();
   sub.add_option("--catalog", opt->catalog_url, "Catalog: postgresql://... (default: SQLite in the data folder)");

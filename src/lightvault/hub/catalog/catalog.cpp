@@ -90,6 +90,19 @@ CREATE TABLE blob_uploads(repo_id BIGINT NOT NULL REFERENCES repos(id) ON DELETE
   PRIMARY KEY(repo_id, sha256, user_id));
 INSERT INTO meta(key, value) SELECT 'audit_head', 'unsigned' WHERE EXISTS (SELECT 1 FROM audit);
 )SQL",
+      // Content marking: every watermark payload the hub issued (payload_registry.h), so that
+      // detection can say who marked an image, when and for which repository; and the
+      // organizations' watermark keys, wrapped under the master key (org_keys.h). A payload
+      // outlives its repository: `repo` is the name it was issued for, looked up again when read.
+      // IF NOT EXISTS: a catalog whose version was rewound by hand re-applies it cleanly.
+      R"SQL(
+CREATE TABLE IF NOT EXISTS issued_payloads(payload TEXT PRIMARY KEY, issued_at BIGINT NOT NULL, actor TEXT NOT NULL,
+  token_id TEXT NOT NULL DEFAULT '', repo TEXT NOT NULL DEFAULT '', input_sha256 TEXT NOT NULL,
+  output_sha256 TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS org_keys(org_id BIGINT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE, kind TEXT NOT NULL,
+  key_id TEXT NOT NULL, nonce TEXT NOT NULL, sealed TEXT NOT NULL, created_at BIGINT NOT NULL,
+  PRIMARY KEY(org_id, kind));
+)SQL",
   };
   return m;
 }

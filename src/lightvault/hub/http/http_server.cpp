@@ -24,6 +24,8 @@ constexpr size_t kMaxHeaderValue = 8 * 1024;    // one header value
 constexpr size_t kMaxJsonBody = 4 * 1024 * 1024;  // every route with a body but uploads
 constexpr size_t kMaxJsonDepth = 64;               // nested arrays/objects in a request body
 constexpr auto kJsonBodyTime = std::chrono::seconds(30);  // to send a JSON body, in all
+constexpr size_t kMaxContentBody = 32 * 1024 * 1024;      // an image or text to mark or check
+constexpr auto kContentBodyTime = std::chrono::seconds(120);
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -248,6 +250,15 @@ bool HubServer::Impl::refuse_body(Ctx& ctx) {
   if (!ctx.who.authenticated() && !web::WebUi::accepts_anonymous_body(req)) {
     return refuse(401, "authentication required before a request body (Authorization: Bearer TOKEN)", "Unauthorized");
   }
+  if (is_content_route(req)) {
+    if (chunked) return refuse(411, "content to mark or check needs Content-Length (only uploads may be chunked)");
+    if (length > kMaxContentBody) {
+      return refuse(413, "request body too large: " + std::to_string(length) + " bytes (at most " +
+                             std::to_string(kMaxContentBody) + ")");
+    }
+    limit_body_time(kContentBodyTime);
+    return false;
+  }
   if (!is_upload(req)) {
     if (chunked) return refuse(411, "a JSON request body needs Content-Length (only uploads may be chunked)");
     if (length > kMaxJsonBody) {
@@ -458,6 +469,7 @@ void HubServer::Impl::install_routes() {
   hf_routes();
   repo_routes();
   admin_routes();
+  content_routes();
   web = std::make_unique<web::WebUi>(*this, opt.web_session_seconds);
   web->install(http);  // after the API, whose routes take precedence
 }
@@ -488,6 +500,8 @@ Result<std::unique_ptr<HubServer>> HubServer::open(const ServerOptions& options)
   impl->audit = std::make_unique<AuditWriter>(*impl->catalog, keys.audit_key);
   crypto::secure_zero(keys.audit_key.data(), keys.audit_key.size());
   impl->service = std::make_unique<HubService>(*impl->catalog, *impl->blobs, *impl->keyring, *impl->audit);
+  impl->content = std::make_unique<ContentService>(*impl->service, *impl->catalog, *impl->blobs, *impl->keyring,
+                                                   *impl->audit, options.text_tokenizers);
   LV_RETURN_IF_ERROR(impl->bootstrap_admin());
   ConnectionLimits limits;
   limits.workers = static_cast<size_t>(std::max(4, options.threads));

@@ -27,6 +27,15 @@
 //     POST   /api/lv/admin/rotate-key
 //     POST   /api/lv/admin/gc                                {"grace_seconds"?, "dry_run"?}
 //     GET    /api/lv/audit/export      POST /api/lv/audit/verify
+//   content marking and detection (service/content_service.h; body = the content, at most
+//   32 MiB with Content-Length; options as query parameters named like the CLI's flags)
+//     POST   /api/lv/mark[?repo=&label=&label-position=&no-label&no-watermark&payload=&producer=&produce-id=]
+//                                     JPEG/PNG in, the marked image out (X-Lightvault-Payload)
+//     POST   /api/lv/detect[?repo=]    image: `detect --json`'s object + "issued" {"by","at","repo"}|null;
+//                                     text (Content-Type: text/plain, needs repo): {"text_watermark"}
+//                                     with the org's key and the repo's tokenizer (501 without one)
+//     GET    /api/lv/orgs/{org}/watermark-key   the org's text watermark key file (org admins)
+//     POST   /api/lv/orgs/{org}/image-watermark-key   the org's own image key (kept in the hub)
 //   web interface for people (src/lightvault/hub/web/web_ui.h): /, /login, /logout,
 //     /{owner}/{name}[/tree|blob|commits|settings], /orgs/{org}, /settings/tokens, /audit
 // Errors are JSON {"error": "..."} (+ X-Error-Code for HF clients); every response carries
@@ -44,6 +53,7 @@
 #include "lightvault/hub/audit/audit_log.h"
 #include "lightvault/hub/storage/blob_store.h"
 #include "lightvault/hub/catalog/catalog.h"
+#include "lightvault/hub/service/text_tokenizer.h"
 #include "lightvault/util/status.h"
 
 namespace lv::hub {
@@ -63,6 +73,9 @@ struct ServerOptions {
   bool fsync = true;
   bool quiet = false;                     // no request log on stderr
   int64_t web_session_seconds = 8 * 3600;  // a web sign-in lasts this long (or its token's life)
+  // Reads a repository's tokenizer for POST /api/lv/detect on text; none: that answers 501.
+  // The engine reads tokenizers and the hub does not link it, so `lightvault serve` passes one.
+  TextTokenizerLoader text_tokenizers;
 };
 
 class HubServer {

@@ -5,6 +5,7 @@
 //   http_hf_api.cpp        the Hugging Face-compatible read API
 //   http_repo_routes.cpp   repositories: creation, uploads, commits, tags, grants, settings
 //   http_admin_routes.cpp  identities, tokens, master keys, garbage collection, audit
+//   http_content_routes.cpp  marking and detecting AI-generated content, watermark keys
 // Only these files include httplib's server side. The rules (who may do what, what is audited,
 // which transaction) live in the service layer (service/hub_service.h); the handlers here parse
 // requests, call one use case, and map its result or error code to a status and JSON.
@@ -25,6 +26,7 @@
 #include "lightvault/hub/http/http_server.h"
 #include "lightvault/hub/access/permissions.h"
 #include "lightvault/hub/storage/crypto.h"
+#include "lightvault/hub/service/content_service.h"
 #include "lightvault/hub/service/hub_service.h"
 #include "lightvault/hub/access/tokens.h"
 
@@ -44,6 +46,9 @@ std::string iso_time(int64_t unix_seconds);
 
 // The HTTP status of a service error code.
 int http_status(ErrorCode code);
+
+// POST /api/lv/mark and /api/lv/detect: their bodies are content (images, text), not JSON.
+bool is_content_route(const httplib::Request& req);
 
 // A request body field of the wrong type. Thrown by HubServer::Impl::field, answered 400 with
 // its message by the server's exception handler.
@@ -86,6 +91,7 @@ struct HubServer::Impl {
   std::unique_ptr<BlobStore> blobs;
   std::unique_ptr<AuditWriter> audit;
   std::unique_ptr<HubService> service;
+  std::unique_ptr<ContentService> content;
   std::string bootstrap_token;
   GatedHttpServer http;
   // Denials of callers without a valid token (bad tokens, refused requests) share this budget.
@@ -157,6 +163,9 @@ struct HubServer::Impl {
 
   // ---- identities, tokens, keys, garbage collection, audit (http_admin_routes.cpp)
   void admin_routes();
+
+  // ---- content: mark, detect, watermark keys (http_content_routes.cpp)
+  void content_routes();
 };
 
 template <class T>
