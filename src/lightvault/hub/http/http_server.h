@@ -27,6 +27,17 @@
 //     POST   /api/lv/admin/rotate-key
 //     POST   /api/lv/admin/gc                                {"grace_seconds"?, "dry_run"?}
 //     GET    /api/lv/audit/export      POST /api/lv/audit/verify
+//   complaints (service/complaint_service.h; no token needed to file one or read its status)
+//     POST   /api/lv/complaints                              {"repo","subject","text","contact"} -> 201
+//                                                            {"id","status":"received","due","secret"}
+//     GET    /api/lv/complaints/{id}?secret=S  (or X-Complaint-Secret: S)   the complainant's view
+//     GET    /api/lv/complaints[?repo=o/n&status=received|acknowledged|resolved|rejected|open&overdue=true]
+//     POST   /api/lv/complaints/{id}                         {"status":"acknowledged|resolved|rejected","resolution"}
+//     PUT    /api/lv/models/{o}/{n}/complaints/channel       {"public": true|false}
+//     PUT    /api/lv/orgs/{org}/complaints/webhook           {"url": "http://..." | ""}
+//   Filing is limited per client address (complaint_burst at once, then one per
+//   complaint_refill_seconds; 429 with Retry-After beyond) and to 256 KiB of body; subject
+//   <= 200 characters, text <= 20,000, contact <= 320.
 //   web interface for people (src/lightvault/hub/web/web_ui.h): /, /login, /logout,
 //     /{owner}/{name}[/tree|blob|commits|settings], /orgs/{org}, /settings/tokens, /audit
 // Errors are JSON {"error": "..."} (+ X-Error-Code for HF clients); every response carries
@@ -49,6 +60,7 @@
 namespace lv::hub {
 
 class HubService;
+class ComplaintService;
 
 struct ServerOptions {
   std::string data_dir = "lightvault-data";
@@ -63,6 +75,9 @@ struct ServerOptions {
   bool fsync = true;
   bool quiet = false;                     // no request log on stderr
   int64_t web_session_seconds = 8 * 3600;  // a web sign-in lasts this long (or its token's life)
+  int complaint_burst = 5;                 // complaints one client address may file at once,
+  int64_t complaint_refill_seconds = 60;   // then one more per this many seconds
+  int64_t overdue_check_ms = 60000;        // how often overdue complaints are sent to webhooks
 };
 
 class HubServer {
@@ -86,6 +101,7 @@ class HubServer {
   AuditLog& audit();
   // The use cases the routes call; for adapters added to this server (the web pages).
   HubService& service();
+  ComplaintService& complaints();
 
   struct Impl;
 
