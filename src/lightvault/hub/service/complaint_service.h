@@ -23,7 +23,7 @@
 //   complaint.reject       details {"id", "status": "rejected", "resolution" (first 200 chars)}
 //   complaint.channel      details {"public": true|false}
 //   complaint.webhook      resource the organization, details {"set": true|false, "host"}
-//   complaint.notify       details {"id", "status" (the webhook's answer)}: an overdue notice delivered
+//   complaint.notify       actor "lightvault", details {"id", "status" (the webhook's answer)}: a notice delivered
 // The complaint's text and contact stay in the catalog, never in the trail.
 #include <cstdint>
 #include <functional>
