@@ -4,6 +4,7 @@
 // disagreement.
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -41,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t k : {size_t{0}, size_t{1}, points / 2, points}) {
       std::string cut = lv::hub::first_chars(text, k);
       if (text.compare(0, cut.size(), cut) != 0) __builtin_trap();
-      if (!controls && !breaks && lv::hub::complaint_text_length(cut, false) != k) __builtin_trap();
+      if (!controls && !breaks && lv::hub::complaint_text_length(cut, false) != std::min(k, points)) __builtin_trap();
     }
   }
   return 0;
