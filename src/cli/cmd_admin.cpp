@@ -12,6 +12,9 @@
 //   admin event OWNER/NAME finetune --base-model M | deploy --target T
 //   admin rotate-key
 //   admin gc [--grace SECONDS] [--dry-run]
+//   admin complaints [--overdue] [--repo OWNER/NAME] [--status S]   (a table; overdue ones flagged)
+//   admin complaints channel OWNER/NAME public|private   (who may file: anyone, or only readers)
+//   admin complaints webhook ORG URL                     (URL "" removes it)
 // Server and token: LIGHTVAULT_URL, LIGHTVAULT_TOKEN (or --url/--token).
 #include <cstdio>
 #include <utility>
@@ -19,6 +22,7 @@
 #include "cli/command.h"
 #include "lightvault/hub/storage/blob_gc.h"
 #include "lightvault/hub/client/hub_client.h"
+#include "lightvault/hub/service/complaint_service.h"
 
 namespace lv::cli {
 namespace {
@@ -33,7 +37,10 @@ struct AdminArgs {
   int64_t expires_in = 0;
   int64_t grace_seconds = hub::kDefaultGcGraceSeconds;
   bool dry_run = false;
+  bool overdue = false;
+  std::string repo, status;
   std::function<Result<json>(hub::HubClient&)> action;
+  std::function<void(const json&)> printer;  // default: print()
 };
 
 void print(const json& j) {
@@ -45,6 +52,22 @@ void print(const json& j) {
   } else {
     std::printf("%s\n", j.dump().c_str());
   }
+}
+
+// Complaints as a table, one per line, overdue ones flagged.
+void print_complaints(const json& list) {
+  std::printf("%-28s %-32s %-12s %-20s %-20s %-7s %s\n", "ID", "REPO", "STATUS", "RECEIVED", "DUE", "FLAG", "SUBJECT");
+  for (auto& c : list) {
+    auto day_time = [](const json& t) { return t.is_string() ? t.get<std::string>().substr(0, 16) + "Z" : std::string("-"); };
+    std::string subject = c.value("subject", "");
+    for (auto& ch : subject) {
+      if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
+    }
+    std::printf("%-28s %-32s %-12s %-20s %-20s %-7s %s\n", c.value("id", "").c_str(), c.value("repo", "").c_str(),
+                c.value("status", "").c_str(), day_time(c["received"]).c_str(), day_time(c["due"]).c_str(),
+                c.value("overdue", false) ? "OVERDUE" : "", hub::first_chars(subject, 60).c_str());
+  }
+  std::printf("%zu complaint%s\n", list.size(), list.size() == 1 ? "" : "s");
 }
 
 CommandRegistrar admin_cmd("admin", "Administer the hub: users, organizations, teams, memberships, grants, tokens, keys", [](CLI::App& sub) {
@@ -165,6 +188,39 @@ CommandRegistrar admin_cmd("admin", "Administer the hub: users, organizations, t
     };
   });
 
+  auto* complaints = sub.add_subcommand("complaints", "Complaints about the repositories you administer (a table; overdue ones flagged)");
+  complaints->add_flag("--overdue", a->overdue, "Only open complaints past their 72-hour deadline");
+  complaints->add_option("--repo", a->repo, "Only this repository (OWNER/NAME)");
+  complaints->add_option("--status", a->status, "Only this status: received, acknowledged, resolved, rejected or open")
+      ->check(CLI::IsMember({"received", "acknowledged", "resolved", "rejected", "open"}));
+  complaints->require_subcommand(0, 1);
+  auto* channel = complaints->add_subcommand("channel", "Let anyone (public) or only readers (private) file complaints about a repository");
+  channel->add_option("repo", a->a, "OWNER/NAME")->required();
+  channel->add_option("who", a->b, "public or private")->required()->check(CLI::IsMember({"public", "private"}));
+  channel->callback([a] {
+    a->action = [a](hub::HubClient& c) {
+      return c.put("/api/lv/models/" + a->a + "/complaints/channel", {{"public", a->b == "public"}});
+    };
+  });
+  auto* webhook = complaints->add_subcommand("webhook", "Set an organization's webhook for overdue complaints (\"\" removes it)");
+  webhook->add_option("org", a->a)->required();
+  webhook->add_option("url", a->b, "http://HOST[:PORT]/PATH")->required();
+  webhook->callback([a] {
+    a->action = [a](hub::HubClient& c) { return c.put("/api/lv/orgs/" + a->a + "/complaints/webhook", {{"url", a->b}}); };
+  });
+  complaints->callback([a, complaints] {
+    if (!complaints->get_subcommands().empty()) return;  // channel or webhook
+    a->printer = print_complaints;
+    a->action = [a](hub::HubClient& c) {
+      std::string query;
+      auto add = [&](const std::string& k, const std::string& v) { query += (query.empty() ? "?" : "&") + k + "=" + v; };
+      if (!a->repo.empty()) add("repo", a->repo);
+      if (!a->status.empty()) add("status", a->status);
+      if (a->overdue) add("overdue", "true");
+      return c.get("/api/lv/complaints" + query);
+    };
+  });
+
   return [a]() -> int {
     if (!a->action) return fail(make_error("admin", "no action given"));
     // The action holds `a`: take it out of `a`, or the two would keep each other alive.
@@ -173,7 +229,11 @@ CommandRegistrar admin_cmd("admin", "Administer the hub: users, organizations, t
     if (!client.ok()) return fail(client.error());
     auto r = action(**client);
     if (!r.ok()) return fail(r.error());
-    print(*r);
+    if (a->printer) {
+      a->printer(*r);
+    } else {
+      print(*r);
+    }
     return 0;
   };
 });

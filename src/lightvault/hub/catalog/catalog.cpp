@@ -103,6 +103,23 @@ CREATE TABLE IF NOT EXISTS org_keys(org_id BIGINT NOT NULL REFERENCES orgs(id) O
   key_id TEXT NOT NULL, nonce TEXT NOT NULL, sealed TEXT NOT NULL, created_at BIGINT NOT NULL,
   PRIMARY KEY(org_id, kind));
 )SQL",
+      // Complaints about a model (complaint_store.h): the text stays here, the audit chain
+      // keeps only id, due time and subject. Only a hash of the complainant's secret is kept.
+      // A repository's complaint channel may be opened to people without an account, and an
+      // organization may name a webhook that hears of overdue complaints.
+      R"SQL(
+CREATE TABLE complaints(id TEXT PRIMARY KEY, repo_id BIGINT NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+  subject TEXT NOT NULL, text TEXT NOT NULL, contact TEXT NOT NULL, status TEXT NOT NULL,
+  received_at BIGINT NOT NULL, due_at BIGINT NOT NULL, acknowledged_at BIGINT NOT NULL DEFAULT 0,
+  closed_at BIGINT NOT NULL DEFAULT 0, resolution TEXT NOT NULL DEFAULT '', resolver TEXT NOT NULL DEFAULT '',
+  complainant TEXT NOT NULL DEFAULT '', secret_hash TEXT NOT NULL, notified_at BIGINT NOT NULL DEFAULT 0);
+CREATE INDEX complaints_by_repo ON complaints(repo_id, received_at);
+CREATE INDEX complaints_open_by_due ON complaints(status, due_at);
+CREATE TABLE complaint_channels(repo_id BIGINT PRIMARY KEY REFERENCES repos(id) ON DELETE CASCADE,
+  public INTEGER NOT NULL);
+CREATE TABLE org_complaint_webhooks(org_id BIGINT PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,
+  url TEXT NOT NULL);
+)SQL",
   };
   return m;
 }

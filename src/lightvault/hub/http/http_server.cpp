@@ -22,6 +22,7 @@ namespace {
 constexpr size_t kMaxHeaderBytes = 16 * 1024;   // all request headers together
 constexpr size_t kMaxHeaderValue = 8 * 1024;    // one header value
 constexpr size_t kMaxJsonBody = 4 * 1024 * 1024;  // every route with a body but uploads
+constexpr size_t kMaxComplaintBody = 256 * 1024;  // a complaint: its text in any encoding fits
 constexpr size_t kMaxJsonDepth = 64;               // nested arrays/objects in a request body
 constexpr auto kJsonBodyTime = std::chrono::seconds(30);  // to send a JSON body, in all
 constexpr size_t kMaxContentBody = 32 * 1024 * 1024;      // an image or text to mark or check
@@ -76,6 +77,9 @@ bool is_upload(const httplib::Request& req) {
   static const std::regex upload_path(R"(/api/lv/models/[^/]+/[^/]+/upload)");
   return req.method == "POST" && std::regex_match(req.path, upload_path);
 }
+
+// Filing a complaint needs no account (service/complaint_service.h).
+bool is_complaint_filing(const httplib::Request& req) { return req.method == "POST" && req.path == "/api/lv/complaints"; }
 
 // The token check's result for the request this thread is serving: the pre-routing handler
 // stores it, the route's handler takes it (httplib runs both on one thread, one request at a
@@ -211,9 +215,10 @@ bool HubServer::Impl::check_token(Ctx& ctx) {
 
 bool HubServer::Impl::refuse_body(Ctx& ctx) {
   const httplib::Request& req = ctx.req;
+  const bool complaint = is_complaint_filing(req) || web::WebUi::is_complaint_form(req);
   auto refuse = [&](int status, const std::string& message, const std::string& code = "") {
     ctx.res.set_header("Connection", "close");  // the body stays unread
-    deny_budgeted(ctx, status, "http.request", req.path, message, code);
+    deny_budgeted(ctx, status, complaint ? "complaint.receive" : "http.request", req.path, message, code);
     return true;
   };
   std::string encoding = lower(req.get_header_value("Content-Encoding"));
@@ -247,7 +252,7 @@ bool HubServer::Impl::refuse_body(Ctx& ctx) {
     if (!req.has_header("Content-Length")) const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
     return false;
   }
-  if (!ctx.who.authenticated() && !web::WebUi::accepts_anonymous_body(req)) {
+  if (!ctx.who.authenticated() && !web::WebUi::accepts_anonymous_body(req) && !complaint) {
     return refuse(401, "authentication required before a request body (Authorization: Bearer TOKEN)", "Unauthorized");
   }
   if (is_content_route(req)) {
@@ -261,9 +266,10 @@ bool HubServer::Impl::refuse_body(Ctx& ctx) {
   }
   if (!is_upload(req)) {
     if (chunked) return refuse(411, "a JSON request body needs Content-Length (only uploads may be chunked)");
-    if (length > kMaxJsonBody) {
+    const size_t limit = complaint ? kMaxComplaintBody : kMaxJsonBody;
+    if (length > limit) {
       return refuse(413, "request body too large: " + std::to_string(length) + " bytes (at most " +
-                             std::to_string(kMaxJsonBody) + ")");
+                             std::to_string(limit) + ")");
     }
     limit_body_time(kJsonBodyTime);
   }
@@ -470,6 +476,7 @@ void HubServer::Impl::install_routes() {
   repo_routes();
   admin_routes();
   content_routes();
+  complaint_routes();
   web = std::make_unique<web::WebUi>(*this, opt.web_session_seconds);
   web->install(http);  // after the API, whose routes take precedence
 }
@@ -502,6 +509,9 @@ Result<std::unique_ptr<HubServer>> HubServer::open(const ServerOptions& options)
   impl->service = std::make_unique<HubService>(*impl->catalog, *impl->blobs, *impl->keyring, *impl->audit);
   impl->content = std::make_unique<ContentService>(*impl->service, *impl->catalog, *impl->blobs, *impl->keyring,
                                                    *impl->audit, options.text_tokenizers);
+  impl->complaints = std::make_unique<ComplaintService>(*impl->catalog, *impl->audit, *impl->service);
+  impl->complaint_limiter = std::make_unique<ClientRateLimiter>(options.complaint_burst, options.complaint_refill_seconds);
+  impl->overdue_notifier = std::make_unique<OverdueNotifier>(*impl->complaints, options.overdue_check_ms);
   LV_RETURN_IF_ERROR(impl->bootstrap_admin());
   ConnectionLimits limits;
   limits.workers = static_cast<size_t>(std::max(4, options.threads));
@@ -515,6 +525,7 @@ Result<std::unique_ptr<HubServer>> HubServer::open(const ServerOptions& options)
   impl->http.set_keep_alive_max_count(limits.keep_alive_max_requests);  // what the Keep-Alive header says
   impl->http.set_keep_alive_timeout(std::max(1, limits.head_deadline_ms / 1000));
   impl->install_routes();
+  impl->overdue_notifier->start();
   return std::unique_ptr<HubServer>(new HubServer(std::move(impl)));
 }
 
@@ -523,6 +534,7 @@ Catalog& HubServer::catalog() { return *impl_->catalog; }
 BlobStore& HubServer::blobs() { return *impl_->blobs; }
 AuditLog& HubServer::audit() { return impl_->audit->log(); }
 HubService& HubServer::service() { return *impl_->service; }
+ComplaintService& HubServer::complaints() { return *impl_->complaints; }
 
 Result<int> HubServer::bind() {
   const std::string& listen = impl_->opt.listen;
@@ -555,6 +567,7 @@ Status HubServer::run() {
 
 void HubServer::stop() {
   if (!impl_) return;
+  impl_->overdue_notifier->stop();
   impl_->http.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
 }

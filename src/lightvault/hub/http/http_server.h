@@ -36,6 +36,17 @@
 //                                     with the org's key and the repo's tokenizer (501 without one)
 //     GET    /api/lv/orgs/{org}/watermark-key   the org's text watermark key file (org admins)
 //     POST   /api/lv/orgs/{org}/image-watermark-key   the org's own image key (kept in the hub)
+//   complaints (service/complaint_service.h; no token needed to file one or read its status)
+//     POST   /api/lv/complaints                              {"repo","subject","text","contact"} -> 201
+//                                                            {"id","status":"received","due","secret"}
+//     GET    /api/lv/complaints/{id}?secret=S  (or X-Complaint-Secret: S)   the complainant's view
+//     GET    /api/lv/complaints[?repo=o/n&status=received|acknowledged|resolved|rejected|open&overdue=true]
+//     POST   /api/lv/complaints/{id}                         {"status":"acknowledged|resolved|rejected","resolution"}
+//     PUT    /api/lv/models/{o}/{n}/complaints/channel       {"public": true|false}
+//     PUT    /api/lv/orgs/{org}/complaints/webhook           {"url": "http://..." | ""}
+//   Filing is limited per client address (complaint_burst at once, then one per
+//   complaint_refill_seconds; 429 with Retry-After beyond) and to 256 KiB of body; subject
+//   <= 200 characters, text <= 20,000, contact <= 320.
 //   web interface for people (src/lightvault/hub/web/web_ui.h): /, /login, /logout,
 //     /{owner}/{name}[/tree|blob|commits|settings], /orgs/{org}, /settings/tokens, /audit
 // Errors are JSON {"error": "..."} (+ X-Error-Code for HF clients); every response carries
@@ -59,6 +70,7 @@
 namespace lv::hub {
 
 class HubService;
+class ComplaintService;
 
 struct ServerOptions {
   std::string data_dir = "lightvault-data";
@@ -76,6 +88,9 @@ struct ServerOptions {
   // Reads a repository's tokenizer for POST /api/lv/detect on text; none: that answers 501.
   // The engine reads tokenizers and the hub does not link it, so `lightvault serve` passes one.
   TextTokenizerLoader text_tokenizers;
+  int complaint_burst = 5;                 // complaints one client address may file at once,
+  int64_t complaint_refill_seconds = 60;   // then one more per this many seconds
+  int64_t overdue_check_ms = 60000;        // how often overdue complaints are sent to webhooks
 };
 
 class HubServer {
@@ -99,6 +114,7 @@ class HubServer {
   AuditLog& audit();
   // The use cases the routes call; for adapters added to this server (the web pages).
   HubService& service();
+  ComplaintService& complaints();
 
   struct Impl;
 

@@ -22,11 +22,14 @@
 #include <thread>
 
 #include "lightvault/hub/audit/catalog_audit.h"
+#include "lightvault/hub/http/client_rate_limiter.h"
 #include "lightvault/hub/http/http_connections.h"
+#include "lightvault/hub/http/overdue_notifier.h"
 #include "lightvault/hub/http/http_server.h"
 #include "lightvault/hub/access/permissions.h"
 #include "lightvault/hub/storage/crypto.h"
 #include "lightvault/hub/service/content_service.h"
+#include "lightvault/hub/service/complaint_service.h"
 #include "lightvault/hub/service/hub_service.h"
 #include "lightvault/hub/access/tokens.h"
 
@@ -92,6 +95,9 @@ struct HubServer::Impl {
   std::unique_ptr<AuditWriter> audit;
   std::unique_ptr<HubService> service;
   std::unique_ptr<ContentService> content;
+  std::unique_ptr<ComplaintService> complaints;
+  std::unique_ptr<ClientRateLimiter> complaint_limiter;
+  std::unique_ptr<OverdueNotifier> overdue_notifier;  // after `complaints`: stops before it goes
   std::string bootstrap_token;
   GatedHttpServer http;
   // Denials of callers without a valid token (bad tokens, refused requests) share this budget.
@@ -166,6 +172,8 @@ struct HubServer::Impl {
 
   // ---- content: mark, detect, watermark keys (http_content_routes.cpp)
   void content_routes();
+  // ---- complaints (http_complaint_routes.cpp)
+  void complaint_routes();
 };
 
 template <class T>

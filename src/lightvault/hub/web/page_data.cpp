@@ -341,4 +341,52 @@ Answer<std::string> PageData::audit_export(Ctx& ctx, const AuditQuery& query) {
   return out;
 }
 
+// ---- complaints
+
+Answer<Repo> PageData::complaint_target(Ctx& ctx, const std::string& owner, const std::string& name) {
+  auto repo = hub_.complaints->complaint_target(ctx.caller(), owner, name);
+  if (!repo.ok()) return problem(repo.error());
+  return std::move(*repo);
+}
+
+Answer<ComplaintReceipt> PageData::file_complaint(Ctx& ctx, const ComplaintRequest& request) {
+  auto receipt = hub_.complaints->receive(ctx.caller(), request);
+  if (!receipt.ok()) return problem(receipt.error());
+  return std::move(*receipt);
+}
+
+Answer<Complaint> PageData::complaint_status(const std::string& id, const std::string& secret) {
+  auto c = hub_.complaints->status_for_complainant(id, secret);
+  if (!c.ok()) return problem(c.error());
+  return std::move(*c);
+}
+
+Answer<ComplaintsView> PageData::complaints(Ctx& ctx, const std::string& owner, const std::string& name) {
+  Caller caller = ctx.caller();
+  if (!ctx.who.authenticated()) return Problem{Refusal::kNotFound, "repository " + owner + "/" + name + " not found"};
+  auto repo = service().open_repo(caller, owner, name, Action::kAdmin, "complaint.list");
+  if (!repo.ok()) return problem(repo.error());
+  ComplaintsView view;
+  view.repo = std::move(*repo);
+  auto open = hub_.complaints->public_channel(view.repo);
+  if (!open.ok()) return problem(open.error());
+  view.public_channel = *open;
+  ComplaintQuery q;
+  q.repo = view.repo.full_name();
+  auto list = hub_.complaints->list(caller, q);
+  if (!list.ok()) return problem(list.error());
+  view.complaints = std::move(*list);
+  view.now = now_unix();
+  return view;
+}
+
+Answer<Done> PageData::decide_complaint(Ctx& ctx, const std::string& id, const std::string& status,
+                                        const std::string& resolution) {
+  return done(hub_.complaints->decide(ctx.caller(), id, ComplaintDecision{status, resolution}));
+}
+
+Answer<Done> PageData::set_complaint_channel(Ctx& ctx, const std::string& owner, const std::string& name, bool open) {
+  return done(hub_.complaints->set_public_channel(ctx.caller(), owner, name, open));
+}
+
 }  // namespace lv::hub::web

@@ -87,6 +87,14 @@ struct AuditPage {
   int64_t chain_entries = 0;
 };
 
+// A repository's complaints, for its administrators' page.
+struct ComplaintsView {
+  Repo repo;
+  bool public_channel = false;  // anyone may file, not only readers
+  std::vector<Complaint> complaints;  // newest first
+  int64_t now = 0;                    // what "overdue" was judged against
+};
+
 // Files a page may show as text, and the report frame.
 inline constexpr size_t kMaxPreview = 256 * 1024;
 
@@ -136,6 +144,16 @@ class PageData {
   Answer<AuditPage> audit(Ctx& ctx, const AuditQuery& query);
   // The same entries as record lines (JSON Lines, verifiable as a filtered export), all pages.
   Answer<std::string> audit_export(Ctx& ctx, const AuditQuery& query);
+
+  // Complaints (service/complaint_service.h). The form's repository as filing would see it
+  // (not audited: showing a form changes nothing).
+  Answer<Repo> complaint_target(Ctx& ctx, const std::string& owner, const std::string& name);
+  Answer<ComplaintReceipt> file_complaint(Ctx& ctx, const ComplaintRequest& request);
+  Answer<Complaint> complaint_status(const std::string& id, const std::string& secret);
+  // Needs admin on the repository.
+  Answer<ComplaintsView> complaints(Ctx& ctx, const std::string& owner, const std::string& name);
+  Answer<Done> decide_complaint(Ctx& ctx, const std::string& id, const std::string& status, const std::string& resolution);
+  Answer<Done> set_complaint_channel(Ctx& ctx, const std::string& owner, const std::string& name, bool open);
 
   // The organizations the viewer belongs to (for the navigation).
   std::vector<Membership> memberships(const Principal& who);

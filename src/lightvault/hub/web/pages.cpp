@@ -48,6 +48,7 @@ std::string repo_header(const Repo& repo, RepoRole role, const std::string& rev,
   std::vector<Tab> tabs = {{"card", "Model card", base + (rev == "main" ? "" : "?rev=" + url_query(rev))},
                            {"files", "Files", base + "/tree/" + r},
                            {"commits", "History", base + "/commits/" + r}};
+  if (role >= RepoRole::kAdmin) tabs.push_back({"complaints", "Complaints", base + "/complaints"});
   if (role >= RepoRole::kAdmin) tabs.push_back({"settings", "Settings", base + "/settings"});
   o += "<nav class=\"tabs\" aria-label=\"Repository\">";
   for (auto& t : tabs) {

@@ -2,7 +2,9 @@
 #include "lightvault/hub/web/web_ui.h"
 
 #include <algorithm>
+#include <regex>
 
+#include "lightvault/hub/web/complaint_pages.h"
 #include "lightvault/hub/web/html.h"
 #include "lightvault/hub/web/pages.h"
 #include "lightvault/hub/web/web_assets.h"  // generated from assets/ by CMake (embed_assets.cmake)
@@ -13,6 +15,7 @@ namespace {
 
 constexpr const char* kSessionCookie = "lv_session";
 constexpr const char* kLoginCookie = "lv_login";
+constexpr const char* kComplaintCookie = "lv_complaint";
 
 // Pages allow only their own origin, and may not be framed; the compression report is framed
 // by its repository page, sandboxed (no script, no same-origin access), with inline styles
@@ -72,6 +75,8 @@ std::string notice_for(const std::string& code) {
   if (code == "member") return "Members updated.";
   if (code == "team") return "Team updated.";
   if (code == "revoked") return "Token revoked.";
+  if (code == "complaint") return "Complaint updated.";
+  if (code == "channel") return "Complaint form updated.";
   return "";
 }
 
@@ -89,6 +94,11 @@ WebUi::WebUi(HubServer::Impl& hub, int64_t session_seconds)
     : hub_(hub), data_(hub), sessions_(session_seconds), session_seconds_(session_seconds) {}
 
 bool WebUi::accepts_anonymous_body(const httplib::Request& req) { return req.method == "POST" && req.path == "/login"; }
+
+bool WebUi::is_complaint_form(const httplib::Request& req) {
+  static const std::regex form(R"(/[^/]+/[^/]+/complaints/new)");
+  return req.method == "POST" && !is_api(req.path) && std::regex_match(req.path, form);
+}
 
 std::optional<Principal> WebUi::session_principal(const httplib::Request& req) {
   if (is_api(req.path)) return std::nullopt;
@@ -272,6 +282,35 @@ void WebUi::install(httplib::Server& http) {
     auto r = begin(req, res);
     settings(r, req.matches[1], req.matches[2]);
   });
+  http.Get(repo_re + "/complaints/new", [this](Req req, Res res) {
+    auto r = begin(req, res);
+    complaint_form(r, req.matches[1], req.matches[2], ComplaintFormValues{});
+  });
+  http.Post(repo_re + "/complaints/new", [this](Req req, Res res) {
+    auto r = begin(req, res);
+    file_complaint(r, req.matches[1], req.matches[2]);
+  });
+  http.Get(repo_re + R"(/complaints/(cmp_[0-9a-f]+))", [this](Req req, Res res) {
+    auto r = begin(req, res);
+    auto c = data_.complaint_status(req.matches[3], req.get_param_value("secret"));
+    if (auto* p = std::get_if<Problem>(&c)) return send_problem(r, *p);
+    r.frame.title = "Complaint";
+    send_page(r, 200, complaint_status_page(r.frame, std::get<Complaint>(c), now_unix()));
+  });
+  http.Get(repo_re + "/complaints", [this](Req req, Res res) {
+    auto r = begin(req, res);
+    complaints(r, req.matches[1], req.matches[2]);
+  });
+  http.Post(repo_re + R"(/complaints/(channel|cmp_[0-9a-f]+))", [this](Req req, Res res) {
+    auto r = begin(req, res);
+    if (!check_csrf(r)) return;
+    std::string owner = req.matches[1], name = req.matches[2], what = req.matches[3];
+    auto done = what == "channel"
+                    ? data_.set_complaint_channel(r.ctx, owner, name, req.get_param_value("public") == "true")
+                    : data_.decide_complaint(r.ctx, what, req.get_param_value("status"), req.get_param_value("resolution"));
+    if (auto* p = std::get_if<Problem>(&done)) return complaints(r, owner, name, p->message, status_of(p->refusal));
+    redirect(r, "/" + url_path(owner) + "/" + url_path(name) + "/complaints?done=" + (what == "channel" ? "channel" : "complaint"));
+  });
   http.Post(repo_re + "/settings/(grants|visibility)", [this](Req req, Res res) {
     auto r = begin(req, res);
     if (!check_csrf(r)) return;
@@ -449,6 +488,62 @@ void WebUi::audit_export(Request& r) {
   r.res.set_header("Content-Disposition", "attachment; filename=\"audit.jsonl\"");
   r.res.status = 200;
   r.res.set_content(std::get<std::string>(lines), "application/x-ndjson");
+}
+
+// ------------------------------------------------------------------------------------------
+// Complaints
+
+void WebUi::complaint_form(Request& r, const std::string& owner, const std::string& name, const ComplaintFormValues& values,
+                           const std::string& error, int status) {
+  auto repo = data_.complaint_target(r.ctx, owner, name);
+  if (auto* p = std::get_if<Problem>(&repo)) return send_problem(r, *p);
+  std::string token = crypto::random_hex(32);
+  r.res.set_header("Set-Cookie", cookie(r.req, kComplaintCookie, token, 3600));
+  r.frame.error = error;
+  r.frame.title = "Complaint · " + owner + "/" + name;
+  send_page(r, status, complaint_form_page(r.frame, std::get<Repo>(repo), token, values));
+}
+
+void WebUi::file_complaint(Request& r, const std::string& owner, const std::string& name) {
+  const std::string resource = owner + "/" + name;
+  // Limited per address like the API's route: the form needs no account either.
+  if (int64_t wait = hub_.complaint_limiter->admit(r.req.remote_addr, now_unix()); wait > 0) {
+    uint64_t suppressed = 0;
+    if (hub_.unauthenticated_audits.admit(now_unix(), suppressed)) {
+      nlohmann::json details{{"reason", "too many complaints from this address"}, {"status", 429}, {"via", "web"}};
+      if (suppressed > 0) details["suppressed"] = suppressed;
+      hub_.audit_event(r.ctx, "complaint.receive", resource, kAuditDenied, details);
+    }
+    r.res.set_header("Retry-After", std::to_string(wait));
+    r.frame.title = "Too many complaints";
+    return send_page(r, 429, error_page(r.frame, 429, "Too many complaints from this address. Try again in " +
+                                                          std::to_string(wait) + " seconds."));
+  }
+  std::string expected = cookie_value(r.req, kComplaintCookie), submitted = r.req.get_param_value("csrf");
+  if (!(expected.size() == 64 && submitted.size() == 64 &&
+        crypto::ct_equal(crypto::as_bytes(expected), crypto::as_bytes(submitted)))) {
+    hub_.audit_event(r.ctx, "web.csrf", r.req.path, kAuditDenied,
+                     nlohmann::json{{"reason", "missing or wrong complaint form token"}, {"via", "web"}});
+    r.frame.title = "Forbidden";
+    return send_page(r, 403, error_page(r.frame, 403, "The complaint form has expired. Open it again."));
+  }
+  ComplaintFormValues values{r.req.get_param_value("subject"), r.req.get_param_value("text"), r.req.get_param_value("contact")};
+  auto receipt = data_.file_complaint(r.ctx, ComplaintRequest{resource, values.subject, values.text, values.contact});
+  if (auto* p = std::get_if<Problem>(&receipt)) {
+    if (p->refusal == Refusal::kNotFound) return send_problem(r, *p);
+    return complaint_form(r, owner, name, values, p->message, status_of(p->refusal));
+  }
+  r.res.set_header("Set-Cookie", cookie(r.req, kComplaintCookie, "", 0));  // one form, one complaint
+  r.frame.title = "Complaint received";
+  send_page(r, 200, complaint_receipt_page(r.frame, std::get<ComplaintReceipt>(receipt)));
+}
+
+void WebUi::complaints(Request& r, const std::string& owner, const std::string& name, const std::string& error, int status) {
+  auto view = data_.complaints(r.ctx, owner, name);
+  if (auto* p = std::get_if<Problem>(&view)) return send_problem(r, *p);
+  r.frame.error = error;
+  r.frame.title = "Complaints · " + owner + "/" + name;
+  send_page(r, status, complaints_page(r.frame, std::get<ComplaintsView>(view)));
 }
 
 }  // namespace lv::hub::web

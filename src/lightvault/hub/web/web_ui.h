@@ -22,6 +22,8 @@
 
 namespace lv::hub::web {
 
+struct ComplaintFormValues;
+
 class WebUi {
  public:
   WebUi(HubServer::Impl& hub, int64_t session_seconds);
@@ -33,6 +35,9 @@ class WebUi {
   std::optional<Principal> session_principal(const httplib::Request& req);
   // The sign-in form is the one body read from a caller with neither token nor session.
   static bool accepts_anonymous_body(const httplib::Request& req);
+  // The public complaint form's POST (/{owner}/{name}/complaints/new): read without a session,
+  // limited like the API's complaint route.
+  static bool is_complaint_form(const httplib::Request& req);
 
  private:
   struct Request;
@@ -58,6 +63,13 @@ class WebUi {
   void tokens(Request& r, const std::optional<IssuedToken>& created = std::nullopt, const std::string& error = "", int status = 200);
   void audit(Request& r);
   void audit_export(Request& r);
+  // Complaints: the public form (filed without a session, protected by a double-submit token
+  // in cookie lv_complaint), and the administrators' list with its forms.
+  void complaint_form(Request& r, const std::string& owner, const std::string& name, const ComplaintFormValues& values,
+                      const std::string& error = "", int status = 200);
+  void file_complaint(Request& r, const std::string& owner, const std::string& name);
+  void complaints(Request& r, const std::string& owner, const std::string& name, const std::string& error = "",
+                  int status = 200);
 
   HubServer::Impl& hub_;
   PageData data_;
