@@ -60,7 +60,7 @@ $(SAN_BUILD)/build.ninja: CMakeLists.txt | deps
 
 # Tests under the sanitizers; SANITIZE_TESTS picks them (a ctest regex; by default every
 # parser, bad-input, runtime, compression and hub test).
-SANITIZE_TESTS ?= Tokenizer|Llama2c|Gguf|Safetensors|HfCheckpoint|HfTokenizer|Kernels|ThreadPool|Transformer|Perplexity|Prune|Quantize|HeadImportance|CliBadInput|Crypto|BlobStore|BlobGc|SegmentPipeline|AuditLog|HubService|HubHttp|HfClient|ServeEndToEnd|WebUi|WebHtml|WebMarkdown|WebSessionStore|RepoPath|TextWatermark|TextLabel|MediaKind|CliWatermarkTest.BadInput|ScanDataset|ScanTextEmbedding|CliScan|ImageIo|ImageLabel|AigcMetadata|ImageMarker|CliImageMark|Cbor|Jumbf|CoseSign1|C2paCredentials|C2paContainer|C2paManifest|ImageWatermark
+SANITIZE_TESTS ?= Tokenizer|Llama2c|Gguf|Safetensors|HfCheckpoint|HfTokenizer|Kernels|ThreadPool|Transformer|Perplexity|Prune|Quantize|HeadImportance|CliBadInput|Crypto|BlobStore|BlobGc|SegmentPipeline|AuditLog|HubService|HubHttp|HfClient|ServeEndToEnd|WebUi|WebHtml|WebMarkdown|WebSessionStore|RepoPath|TextWatermark|TextLabel|MediaKind|CliWatermarkTest.BadInput|ScanDataset|ScanTextEmbedding|CliScan|ImageIo|ImageLabel|AigcMetadata|ImageMarker|CliImageMark|Cbor|Jumbf|CoseSign1|C2paCredentials|C2paContainer|C2paManifest|ImageWatermark|ModelCard|CardCheck|TrailTally|EvaluationFiles|ComplianceHtml|ComplianceEndToEnd
 sanitize: deps $(SAN_BUILD)/build.ninja
 	cmake --build $(SAN_BUILD) -j $(JOBS) --target lightvault lightvault_tests
 	OMP_WAIT_POLICY=passive ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS) -R '$(SANITIZE_TESTS)'

@@ -218,7 +218,17 @@ TEST_P(CatalogTest, ReopenKeepsDataAndSchemaVersion) {
   EXPECT_TRUE((*c)->find_user("erin").value().has_value());
   EXPECT_EQ((*c)->get_meta("k").value().value_or(""), "v");
   auto v = (*c)->sql().exec("SELECT MAX(version) FROM schema_migrations").value();
-  EXPECT_EQ(v.rows[0][0].value_or(""), "3");
+  EXPECT_EQ(v.rows[0][0].value_or(""), "4");
+}
+
+TEST_P(CatalogTest, OrgPoliciesDefaultOffAndGoWithTheirOrg) {
+  auto org = cat_->create_org("acme").value();
+  EXPECT_FALSE(cat_->org_policy(org.id).value().require_card_complete);
+  ASSERT_TRUE(cat_->set_org_policy(org.id, OrgPolicy{true}).ok());
+  EXPECT_TRUE(cat_->org_policy(org.id).value().require_card_complete);
+  ASSERT_TRUE(cat_->set_org_policy(org.id, OrgPolicy{false}).ok());  // an update, not a second row
+  EXPECT_FALSE(cat_->org_policy(org.id).value().require_card_complete);
+  EXPECT_FALSE(cat_->set_org_policy(org.id + 1000, OrgPolicy{true}).ok());  // no such organization
 }
 
 TEST_P(CatalogTest, MigratingAVersion1CatalogDatesItsBlobsByTheirCreation) {

@@ -458,6 +458,7 @@ void HubServer::Impl::install_routes() {
   hf_routes();
   repo_routes();
   admin_routes();
+  compliance_routes();
   web = std::make_unique<web::WebUi>(*this, opt.web_session_seconds);
   web->install(http);  // after the API, whose routes take precedence
 }

@@ -5,6 +5,7 @@
 //   http_hf_api.cpp        the Hugging Face-compatible read API
 //   http_repo_routes.cpp   repositories: creation, uploads, commits, tags, grants, settings
 //   http_admin_routes.cpp  identities, tokens, master keys, garbage collection, audit
+//   http_compliance_routes.cpp  compliance reports, organizations' policies
 // Only these files include httplib's server side. The rules (who may do what, what is audited,
 // which transaction) live in the service layer (service/hub_service.h); the handlers here parse
 // requests, call one use case, and map its result or error code to a status and JSON.
@@ -157,6 +158,9 @@ struct HubServer::Impl {
 
   // ---- identities, tokens, keys, garbage collection, audit (http_admin_routes.cpp)
   void admin_routes();
+
+  // ---- compliance reports and organizations' policies (http_compliance_routes.cpp)
+  void compliance_routes();
 };
 
 template <class T>
