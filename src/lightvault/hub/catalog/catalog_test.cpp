@@ -234,7 +234,7 @@ TEST_P(CatalogTest, OrgPoliciesDefaultOffAndGoWithTheirOrg) {
 TEST_P(CatalogTest, MigratingAVersion1CatalogDatesItsBlobsByTheirCreation) {
   // A catalog as version 1 left it: blobs without uploaded_at.
   ASSERT_TRUE(cat_->sql().exec_script("ALTER TABLE blobs DROP COLUMN uploaded_at; DROP INDEX commit_files_by_sha256;"
-                                      "DROP TABLE blob_uploads; DELETE FROM schema_migrations WHERE version >= 2;"
+                                      "DROP TABLE blob_uploads; DROP TABLE org_policies; DELETE FROM schema_migrations WHERE version >= 2;"
                                       "INSERT INTO blobs(owner, sha256, size, storage_id, created_at) VALUES ('alice', 'h', 1, 's', 1234)")
                   .ok());
   cat_.reset();
