@@ -263,6 +263,13 @@ TEST_F(ComplianceEndToEnd, PushPolicyReportAndTheChainHeadItNames) {
   }
   r = hub({"compliance", "report", "acme/m", "--format", "pdf"});
   EXPECT_EQ(r.exit_code, 2);  // a PDF needs a file
+  // Bad requests: a format the API does not make, a repository that does not exist.
+  auto bad_format = http.Get("/api/lv/models/acme/m/compliance?format=pdf", auth);
+  ASSERT_TRUE(bad_format);
+  EXPECT_EQ(bad_format->status, 400);
+  r = hub({"compliance", "report", "acme/nothing"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.last_err_line().find("404"), std::string::npos) << r.err;
 
   // With the cleaning methods stated, the model may be made internal.
   std::string complete = kCardWithoutCleaning;
