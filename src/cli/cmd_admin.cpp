@@ -8,6 +8,7 @@
 //   admin token create [--user U] [--name N] [--scopes read,write,admin] [--expires-in SECONDS]
 //   admin token list [--user U]                  admin token revoke TOKEN_ID
 //   admin visibility OWNER/NAME private|internal
+//   admin policy ORG [--require-card-complete on|off]   (without an option: shows the policy)
 //   admin delete OWNER/NAME                      (its files stay stored until `admin gc`)
 //   admin event OWNER/NAME finetune --base-model M | deploy --target T
 //   admin rotate-key
@@ -39,6 +40,7 @@ struct AdminArgs {
   bool dry_run = false;
   bool overdue = false;
   std::string repo, status;
+  std::string require_card_complete;  // on|off, "" = leave as it is
   std::function<Result<json>(hub::HubClient&)> action;
   std::function<void(const json&)> printer;  // default: print()
 };
@@ -155,6 +157,18 @@ CommandRegistrar admin_cmd("admin", "Administer the hub: users, organizations, t
   vis->add_option("repo", a->a)->required();
   vis->add_option("visibility", a->b, "private or internal")->required();
   vis->callback([a] { a->action = [a](hub::HubClient& c) { return c.put("/api/lv/models/" + a->a + "/settings", {{"visibility", a->b}}); }; });
+
+  auto* policy = sub.add_subcommand("policy", "Show or set an organization's policy for its repositories");
+  policy->add_option("org", a->a)->required();
+  policy->add_option("--require-card-complete", a->require_card_complete,
+                     "on: a repository may be made internal (and an internal one pushed to) only with a complete model card")
+      ->check(CLI::IsMember({"on", "off"}));
+  policy->callback([a] {
+    a->action = [a](hub::HubClient& c) -> Result<json> {
+      if (a->require_card_complete.empty()) return c.get("/api/lv/orgs/" + a->a + "/policy");
+      return c.put("/api/lv/orgs/" + a->a + "/policy", {{"require_card_complete", a->require_card_complete == "on"}});
+    };
+  });
 
   auto* del = sub.add_subcommand("delete", "Delete a repository with its history (`admin gc` then frees its files)");
   del->add_option("repo", a->a)->required();

@@ -24,6 +24,12 @@ CommandRegistrar push_cmd("push", "Upload a folder to a hub repository (LIGHTVAU
     if (!r.ok()) return fail(r.error());
     std::printf("%s%s: commit %s (%d uploaded, %d unchanged)\n", r->created_repo ? "created " : "", a->repo.c_str(),
                 r->commit.c_str(), r->uploaded, r->skipped);
+    // The hub checked the model card; what it lacks is a note, not a failure of the push.
+    if (!r->card_missing.empty()) {
+      std::printf("model card incomplete, missing:");
+      for (auto& f : r->card_missing) std::printf(" %s", f.c_str());
+      std::printf("\n");
+    }
     return 0;
   };
 });

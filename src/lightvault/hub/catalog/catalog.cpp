@@ -120,6 +120,11 @@ CREATE TABLE complaint_channels(repo_id BIGINT PRIMARY KEY REFERENCES repos(id) 
 CREATE TABLE org_complaint_webhooks(org_id BIGINT PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,
   url TEXT NOT NULL);
 )SQL",
+      // An organization's rules for its repositories (OrgPolicy); no row = the defaults.
+      R"SQL(
+CREATE TABLE org_policies(org_id BIGINT PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,
+  require_card_complete INTEGER NOT NULL DEFAULT 0);
+)SQL",
   };
   return m;
 }
@@ -327,6 +332,21 @@ Result<std::optional<Org>> Catalog::find_org(const std::string& name) {
   LV_ASSIGN_OR_RETURN(auto r, q("SELECT id, name, created_at FROM orgs WHERE name = ?1", {name}));
   if (r.rows.empty()) return std::optional<Org>();
   return std::optional<Org>(row_org(r.rows[0]));
+}
+
+Result<OrgPolicy> Catalog::org_policy(int64_t org_id) {
+  LV_ASSIGN_OR_RETURN(auto r, q("SELECT require_card_complete FROM org_policies WHERE org_id = ?1", {org_id}));
+  OrgPolicy p;
+  if (!r.rows.empty()) p.require_card_complete = to_i64(r.rows[0][0]) != 0;
+  return p;
+}
+
+Status Catalog::set_org_policy(int64_t org_id, const OrgPolicy& policy) {
+  int64_t require = policy.require_card_complete ? 1 : 0;
+  LV_RETURN_IF_ERROR(q("INSERT INTO org_policies(org_id, require_card_complete) VALUES (?1, ?2) "
+                       "ON CONFLICT(org_id) DO UPDATE SET require_card_complete = excluded.require_card_complete",
+                       {org_id, require}));
+  return Status::Ok();
 }
 
 Result<std::vector<Org>> Catalog::list_orgs() {

@@ -40,6 +40,13 @@ struct Org {
   int64_t created_at = 0;
 };
 
+// An organization's rules for its repositories.
+struct OrgPolicy {
+  // A repository may be made internal only while its model card is complete (card_check.h),
+  // and a push may not leave an internal repository's card incomplete.
+  bool require_card_complete = false;
+};
+
 struct Team {
   int64_t id = 0;
   int64_t org_id = 0;
@@ -168,6 +175,9 @@ class Catalog {
   Result<Org> create_org(const std::string& name);
   Result<std::optional<Org>> find_org(const std::string& name);
   Result<std::vector<Org>> list_orgs();
+  // The organization's policy; the defaults when none was set.
+  Result<OrgPolicy> org_policy(int64_t org_id);
+  Status set_org_policy(int64_t org_id, const OrgPolicy& policy);
   Status set_membership(int64_t org_id, int64_t user_id, OrgRole role);
   // Also leaves the org's teams and loses the direct grants on the org's repositories.
   Status remove_membership(int64_t org_id, int64_t user_id);

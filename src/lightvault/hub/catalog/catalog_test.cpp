@@ -218,14 +218,25 @@ TEST_P(CatalogTest, ReopenKeepsDataAndSchemaVersion) {
   EXPECT_TRUE((*c)->find_user("erin").value().has_value());
   EXPECT_EQ((*c)->get_meta("k").value().value_or(""), "v");
   auto v = (*c)->sql().exec("SELECT MAX(version) FROM schema_migrations").value();
-  EXPECT_EQ(v.rows[0][0].value_or(""), "5");
+  EXPECT_EQ(v.rows[0][0].value_or(""), "6");
+}
+
+TEST_P(CatalogTest, OrgPoliciesDefaultOffAndGoWithTheirOrg) {
+  auto org = cat_->create_org("acme").value();
+  EXPECT_FALSE(cat_->org_policy(org.id).value().require_card_complete);
+  ASSERT_TRUE(cat_->set_org_policy(org.id, OrgPolicy{true}).ok());
+  EXPECT_TRUE(cat_->org_policy(org.id).value().require_card_complete);
+  ASSERT_TRUE(cat_->set_org_policy(org.id, OrgPolicy{false}).ok());  // an update, not a second row
+  EXPECT_FALSE(cat_->org_policy(org.id).value().require_card_complete);
+  EXPECT_FALSE(cat_->set_org_policy(org.id + 1000, OrgPolicy{true}).ok());  // no such organization
 }
 
 TEST_P(CatalogTest, MigratingAVersion1CatalogDatesItsBlobsByTheirCreation) {
   // A catalog as version 1 left it: blobs without uploaded_at.
   ASSERT_TRUE(cat_->sql().exec_script("ALTER TABLE blobs DROP COLUMN uploaded_at; DROP INDEX commit_files_by_sha256;"
                                       "DROP TABLE blob_uploads; DROP TABLE complaints; DROP TABLE complaint_channels;"
-                                      "DROP TABLE org_complaint_webhooks; DELETE FROM schema_migrations WHERE version >= 2;"
+                                      "DROP TABLE org_complaint_webhooks; DROP TABLE org_policies;"
+                                      "DELETE FROM schema_migrations WHERE version >= 2;"
                                       "INSERT INTO blobs(owner, sha256, size, storage_id, created_at) VALUES ('alice', 'h', 1, 's', 1234)")
                   .ok());
   cat_.reset();

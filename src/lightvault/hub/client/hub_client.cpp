@@ -305,6 +305,11 @@ Result<PushResult> push_directory(HubClient& client, const std::string& dir, con
   body["parent"] = parent;
   LV_ASSIGN_OR_RETURN(auto commit, client.post("/api/lv/models/" + repo + "/commit/main", body));
   out.commit = commit.value("commit", "");
+  if (auto card = commit.find("card"); card != commit.end() && card->is_object() && (*card)["missing"].is_array()) {
+    for (auto& f : (*card)["missing"]) {
+      if (f.is_string()) out.card_missing.push_back(f.get<std::string>());
+    }
+  }
   return out;
 }
 

@@ -66,6 +66,7 @@ struct PushResult {
   std::string commit;
   int uploaded = 0, skipped = 0;
   bool created_repo = false;
+  std::vector<std::string> card_missing;  // what the hub's model-card check found missing
 };
 Result<PushResult> push_directory(HubClient& client, const std::string& dir, const std::string& repo,
                                   const std::string& message, const ProgressFn& progress);

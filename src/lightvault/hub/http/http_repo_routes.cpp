@@ -77,7 +77,9 @@ void HubServer::Impl::commit(Ctx& ctx, const std::string& owner, const std::stri
   request.message = str(*body, "message", "Upload files");
   auto c = service->create_commit(ctx.caller(), owner, name, std::move(request));
   if (!c.ok()) return send_failure(ctx.res, c.error());
-  send_json(ctx.res, 200, {{"commit", c->id}, {"parent", c->parent}, {"files", c->files.size()}});
+  json card = {{"complete", c->card.complete()}, {"missing", c->card.missing}};
+  if (!c->card.error.empty()) card["error"] = c->card.error;
+  send_json(ctx.res, 200, {{"commit", c->commit.id}, {"parent", c->commit.parent}, {"files", c->commit.files.size()}, {"card", card}});
 }
 
 void HubServer::Impl::set_grant(Ctx& ctx, const std::string& owner, const std::string& name) {

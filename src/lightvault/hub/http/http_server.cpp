@@ -477,6 +477,7 @@ void HubServer::Impl::install_routes() {
   admin_routes();
   content_routes();
   complaint_routes();
+  compliance_routes();
   web = std::make_unique<web::WebUi>(*this, opt.web_session_seconds);
   web->install(http);  // after the API, whose routes take precedence
 }

@@ -6,6 +6,7 @@
 //   http_repo_routes.cpp   repositories: creation, uploads, commits, tags, grants, settings
 //   http_admin_routes.cpp  identities, tokens, master keys, garbage collection, audit
 //   http_content_routes.cpp  marking and detecting AI-generated content, watermark keys
+//   http_compliance_routes.cpp  compliance reports, organizations' policies
 // Only these files include httplib's server side. The rules (who may do what, what is audited,
 // which transaction) live in the service layer (service/hub_service.h); the handlers here parse
 // requests, call one use case, and map its result or error code to a status and JSON.
@@ -174,6 +175,8 @@ struct HubServer::Impl {
   void content_routes();
   // ---- complaints (http_complaint_routes.cpp)
   void complaint_routes();
+  // ---- compliance reports and organizations' policies (http_compliance_routes.cpp)
+  void compliance_routes();
 };
 
 template <class T>

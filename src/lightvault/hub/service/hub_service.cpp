@@ -35,6 +35,28 @@ void audit_file_list(json& details, const std::string& key, const json& names) {
   details[key + "_sha256"] = crypto::sha256_hex(joined);
 }
 
+// What the commit's card lacks, in its audit entry: the missing paths (at most kMaxListed, and
+// their count), or the reason the card could not be read.
+void audit_card_status(json& details, const CardStatus& card) {
+  constexpr size_t kMaxListed = 100;
+  json missing = json::array();
+  for (size_t i = 0; i < card.missing.size() && i < kMaxListed; ++i) missing.push_back(card.missing[i]);
+  details["card_missing"] = missing;
+  if (card.missing.size() > kMaxListed) details["card_missing_count"] = card.missing.size();
+  if (!card.error.empty()) details["card_error"] = card.error;
+}
+
+// "policy of acme requires a complete model card for internal repositories; acme/m lacks: a, b".
+std::string incomplete_card_message(const std::string& org, const std::string& resource, const CardStatus& card) {
+  std::string what;
+  if (!card.error.empty()) what = card.error + "; ";
+  constexpr size_t kMaxNamed = 20;
+  for (size_t i = 0; i < card.missing.size() && i < kMaxNamed; ++i) what += (i ? ", " : "") + card.missing[i];
+  if (card.missing.size() > kMaxNamed) what += " and " + std::to_string(card.missing.size() - kMaxNamed) + " more";
+  return "the policy of organization " + org + " requires a complete model card for internal repositories; " + resource +
+         "'s README.md lacks: " + what;
+}
+
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
@@ -229,16 +251,20 @@ Outcome<RepoRevision> HubService::read_revision(const Caller& caller, const std:
 std::optional<std::string> HubService::read_small_file(const Repo& repo, const Commit& commit, const std::string& path,
                                                        uint64_t max_bytes) {
   for (auto& f : commit.files) {
-    if (f.path != path || f.size > max_bytes) continue;
-    auto reader = blobs_.open_reader(repo.owner, f.sha256);
-    if (!reader.ok() || !*reader) return std::nullopt;
-    std::string text((*reader)->size(), '\0');
-    if (!(*reader)->read_into(0, std::span<uint8_t>(reinterpret_cast<uint8_t*>(text.data()), text.size())).ok()) {
-      return std::nullopt;
-    }
-    return text;
+    if (f.path == path) return read_small_blob(repo, f, max_bytes);
   }
   return std::nullopt;
+}
+
+std::optional<std::string> HubService::read_small_blob(const Repo& repo, const FileEntry& f, uint64_t max_bytes) {
+  if (f.size > max_bytes) return std::nullopt;
+  auto reader = blobs_.open_reader(repo.owner, f.sha256);
+  if (!reader.ok() || !*reader) return std::nullopt;
+  std::string text((*reader)->size(), '\0');
+  if (!(*reader)->read_into(0, std::span<uint8_t>(reinterpret_cast<uint8_t*>(text.data()), text.size())).ok()) {
+    return std::nullopt;
+  }
+  return text;
 }
 
 Result<std::vector<Ref>> HubService::list_refs(const Repo& repo) { return catalog_.list_refs(repo.id); }
@@ -354,6 +380,20 @@ Outcome<Visibility> HubService::set_visibility(const Caller& caller, const std::
     return refuse(caller, "repo.settings", resource, {ErrorCode::kInvalid, "visibility must be private or internal"},
                   repo_org(*repo));
   }
+  if (*vis == Visibility::kInternal) {
+    auto policy = policy_of(*repo);
+    if (!policy.ok()) return internal(policy.error());
+    if (policy->require_card_complete) {
+      auto head = catalog_.resolve(repo->id, "main");
+      if (!head.ok()) return internal(head.error());
+      CardStatus card = card_status(*repo, *head ? (*head)->files : std::vector<FileEntry>{});
+      if (!card.complete()) {
+        return refuse(caller, "repo.settings", resource,
+                      {ErrorCode::kConflict, incomplete_card_message(repo->owner, resource, card), "CardIncomplete"},
+                      repo_org(*repo));
+      }
+    }
+  }
   Status st = change(caller, "repo.settings", resource, repo_org(*repo), [&](json& d) -> Status {
     d = json{{"visibility", std::string(to_string(*vis))}};
     return catalog_.set_visibility(repo->id, *vis);
@@ -406,7 +446,7 @@ Outcome<Grant> HubService::set_grant(const Caller& caller, const std::string& ow
   return grant;
 }
 
-Outcome<Commit> HubService::create_commit(const Caller& caller, const std::string& owner, const std::string& name,
+Outcome<CommitResult> HubService::create_commit(const Caller& caller, const std::string& owner, const std::string& name,
                                           CommitRequest request) {
   std::string resource = owner + "/" + name;
   auto repo = open_repo(caller, owner, name, Action::kWrite, "model.upload");
@@ -442,6 +482,15 @@ Outcome<Commit> HubService::create_commit(const Caller& caller, const std::strin
   }
   std::vector<FileEntry> files;
   for (auto& [p, f] : tree) files.push_back(f);
+  CardStatus card = card_status(*repo, files);
+  if (repo->visibility == Visibility::kInternal && !card.complete()) {
+    auto policy = policy_of(*repo);
+    if (!policy.ok()) return internal(policy.error());
+    if (policy->require_card_complete) {
+      return refuse(caller, "model.upload", resource,
+                    {ErrorCode::kConflict, incomplete_card_message(repo->owner, resource, card), "CardIncomplete"}, org);
+    }
+  }
   Commit c;
   // A parent given and not the branch's head, now or when the catalog compared and set it:
   // the branch moved (a conflict the client resolves by rebasing), not a bad request.
@@ -462,10 +511,11 @@ Outcome<Commit> HubService::create_commit(const Caller& caller, const std::strin
     d = json{{"commit", c.id}, {"branch", request.branch}, {"message", request.message}};
     audit_file_list(d, "added", added);
     audit_file_list(d, "deleted", deleted);
+    audit_card_status(d, card);
     return Status::Ok();
   });
   if (!st.ok()) return rejected(caller, "model.upload", resource, st.error(), moved ? ErrorCode::kConflict : ErrorCode::kInvalid, org);
-  return c;
+  return CommitResult{std::move(c), std::move(card)};
 }
 
 Outcome<Repo> HubService::begin_upload(const Caller& caller, const std::string& owner, const std::string& name,

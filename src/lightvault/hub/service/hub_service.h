@@ -80,6 +80,20 @@ struct UploadResult {
   bool deduplicated = false;  // this repository (or this caller, here) had the bytes already
 };
 
+// What a model card lacks (card_check.h) in a tree of files.
+struct CardStatus {
+  bool has_card = false;              // README.md is in the tree
+  std::string error;                  // README.md unreadable or its front matter unparsable ("" if read)
+  std::vector<std::string> missing;   // card_check.h's paths; every field when there is no readable card
+  bool complete() const { return has_card && error.empty() && missing.empty(); }
+};
+
+// A commit and what its model card lacks.
+struct CommitResult {
+  Commit commit;
+  CardStatus card;
+};
+
 struct OrgView {
   Org org;
   std::vector<Membership> members;
@@ -160,6 +174,8 @@ class HubService {
   Outcome<Repo> create_repo(const Caller& caller, const std::string& owner, const std::string& name,
                             Visibility visibility);
   Outcome<Done> delete_repo(const Caller& caller, const std::string& owner, const std::string& name);
+  // Making a repository internal is refused as a conflict, with the missing fields in the
+  // message, when its organization requires complete cards and main's card is not.
   Outcome<Visibility> set_visibility(const Caller& caller, const std::string& owner, const std::string& name,
                                      const std::string& visibility);
   // Who has been granted access (users and teams) to the repository; needs admin on it.
@@ -167,8 +183,11 @@ class HubService {
   // subject: "user:NAME" or "team:ORG/TEAM"; role read|write|admin, or none to revoke.
   Outcome<Grant> set_grant(const Caller& caller, const std::string& owner, const std::string& name,
                            const std::string& subject, const std::string& role);
-  Outcome<Commit> create_commit(const Caller& caller, const std::string& owner, const std::string& name,
-                                CommitRequest request);
+  // The commit carries the card check of its tree (in its audit entry too). Refused as a
+  // conflict when the owning organization requires complete cards (OrgPolicy) and the
+  // repository is internal and the new tree's card is incomplete.
+  Outcome<CommitResult> create_commit(const Caller& caller, const std::string& owner, const std::string& name,
+                                      CommitRequest request);
   // Opens the repository for an upload before any byte is read (refusals first), then
   // upload() streams the bytes into the blob store and registers them.
   Outcome<Repo> begin_upload(const Caller& caller, const std::string& owner, const std::string& name,
@@ -202,6 +221,25 @@ class HubService {
   Outcome<Team> create_team(const Caller& caller, const std::string& org, const std::string& team);
   Outcome<Done> set_team_member(const Caller& caller, const std::string& org, const std::string& team,
                                 const std::string& user, bool member);
+
+  // ---- compliance (hub_service_compliance.cpp)
+  // What the card of a tree lacks: README.md read from the blob store and checked.
+  CardStatus card_status(const Repo& repo, const std::vector<FileEntry>& files);
+  // An organization's policy: for its members (and site admins), like org_detail.
+  Outcome<OrgPolicy> org_policy(const Caller& caller, const std::string& org);
+  // Sets it: org owner/admin with an admin token, or a site admin; audited as org.policy.
+  Outcome<OrgPolicy> set_org_policy(const Caller& caller, const std::string& org, const OrgPolicy& policy);
+  // The compliance report of a repository the caller may read, at `revision`, computed now
+  // from the catalog, the revision's files and the audit trail:
+  //   generated_at; model (repo, commit, weights with sha256, lineage, license);
+  //   intended_use; limitations; training_data (the card's fields, complete, missing);
+  //   evaluation (results from evaluation_files.h, unreadable); labeling, audit, complaints
+  //   (trail_tally.h); access (visibility, policy, holders: who, role, through what);
+  //   audit_chain (head_seq, head_mac, verified, message).
+  // Audited as compliance.report before it is computed, so the chain head it names is that
+  // entry (or a later one written meanwhile).
+  Outcome<nlohmann::json> compliance_report(const Caller& caller, const std::string& owner, const std::string& name,
+                                            const std::string& revision);
 
   // ---- sessions (for adapters that sign people in with a token, like the web pages)
   // Looks a token's secret up; a refusal (unknown, expired, revoked) is in the answer's check,
@@ -267,6 +305,9 @@ class HubService {
   Result<bool> name_taken(const std::string& name);
   Outcome<Done> require_login(const Caller& caller, const std::string& action, const std::string& resource);
   Outcome<VerifyReport> verify_live_chain();
+  // The policy that binds a repository: its organization's, the defaults for a user's.
+  Result<OrgPolicy> policy_of(const Repo& repo);
+  std::optional<std::string> read_small_blob(const Repo& repo, const FileEntry& file, uint64_t max_bytes);
   bool org_admin(const Principal& who, const Org& org, bool need_owner = false);
   static std::string repo_org(const Repo& r) { return r.owner_kind == OwnerKind::kOrg ? r.owner : ""; }
 

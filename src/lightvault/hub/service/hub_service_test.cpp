@@ -78,7 +78,9 @@ class HubServiceTest : public ::testing::TestWithParam<std::string> {
     CommitRequest req;
     req.add.push_back(FileEntry{path, up->sha256, up->size});
     req.parent = std::move(parent);
-    return service_->create_commit(who, owner, name, req);
+    auto made = service_->create_commit(who, owner, name, req);
+    if (!made.ok()) return made.error();
+    return std::move(made->commit);
   }
 
   testing::TempDir dir_;

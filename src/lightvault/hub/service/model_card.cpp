@@ -56,14 +56,23 @@ json value(const std::string& raw) {
   if (v.size() >= 2 && v.front() == '[' && v.back() == ']') {
     json arr = json::array();
     std::string inner = v.substr(1, v.size() - 2);
-    size_t start = 0;
-    while (start < inner.size()) {
-      size_t end = inner.find(',', start);
-      if (end == std::string::npos) end = inner.size();
-      std::string item = trim(inner.substr(start, end - start));
-      if (!item.empty()) arr.push_back(scalar(item));
-      start = end + 1;
+    // Items end at commas outside quotes: ["a, b", c] has two.
+    std::string item;
+    char quote = 0;
+    for (size_t i = 0; i <= inner.size(); ++i) {
+      char c = i < inner.size() ? inner[i] : ',';
+      if (quote) {
+        if (c == quote) quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == ',') {
+        if (!trim(item).empty()) arr.push_back(scalar(item));
+        item.clear();
+        continue;
+      }
+      item += c;
     }
+    if (!trim(item).empty()) arr.push_back(scalar(item));  // an unclosed quote runs to the end
     return arr;
   }
   return scalar(v);
@@ -95,6 +104,15 @@ Result<json> parse_block(const std::vector<Line>& lines, size_t& i, int indent, 
         json obj = json::object();
         auto colon = item.find(": ");
         obj[trim(item.substr(0, colon))] = value(item.substr(colon + 2));
+        // "- name: x" then "  kind: y": the item's mapping goes on, indented below its dash.
+        if (i < lines.size() && lines[i].indent > indent) {
+          int continued_at = lines[i].number;
+          LV_ASSIGN_OR_RETURN(json more, parse_block(lines, i, lines[i].indent, depth + 1));
+          if (!more.is_object()) {
+            return make_error("README.md", "front matter line " + std::to_string(continued_at) + ": list inside a list item's mapping");
+          }
+          for (auto& [k, v] : more.items()) obj[k] = v;
+        }
         out.push_back(obj);
       } else {
         out.push_back(value(item));
@@ -176,18 +194,6 @@ Result<ModelCard> parse_model_card(std::string_view text) {
     if (!card.metadata.is_object()) return make_error("README.md", "front matter must be a mapping");
   }
   return card;
-}
-
-std::vector<std::string> missing_card_fields(const nlohmann::json& m) {
-  std::vector<std::string> missing;
-  for (const char* f : {"license", "base_model", "datasets"}) {
-    if (!m.contains(f) || m[f].is_null()) missing.push_back(f);
-  }
-  bool sources = m.contains("training_data") && m["training_data"].is_object() && m["training_data"].contains("sources");
-  bool cleaning = m.contains("training_data") && m["training_data"].is_object() && m["training_data"].contains("cleaning");
-  if (!sources) missing.push_back("training_data.sources");
-  if (!cleaning) missing.push_back("training_data.cleaning");
-  return missing;
 }
 
 }  // namespace lv::hub

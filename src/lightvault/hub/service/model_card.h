@@ -6,13 +6,16 @@
 //   datasets: [wikitext, c4]
 //   training_data:
 //     sources:
-//       - internal-claims-2023
-//     cleaning: deduplicated, PII removed
+//       - name: internal-claims-2023
+//         kind: internal
+//     cleaning_methods: deduplicated, PII removed
 //   ---
 //   # Model body (markdown)
-// Parsed with a small YAML subset (mappings nested by indentation, block lists "- x", inline
+// Parsed with a small YAML subset (mappings nested by indentation, block lists "- x" whose
+// items may be mappings ("- key: v" with more "key: v" lines indented below), inline
 // lists "[a, b]", quoted or plain scalars, numbers, booleans, null, comments). Anything
-// fancier (anchors, multi-line scalars) is an error naming the line, never a crash.
+// fancier (anchors, multi-line scalars) is an error naming the line, never a crash. What a
+// card must say is card_check.h's business.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,9 +32,5 @@ struct ModelCard {
 };
 
 Result<ModelCard> parse_model_card(std::string_view text);
-
-// The fields the hub shows and checks: license, base_model, datasets, training-data sources
-// and cleaning methods. Returns the names of recommended fields that are missing.
-std::vector<std::string> missing_card_fields(const nlohmann::json& metadata);
 
 }  // namespace lv::hub

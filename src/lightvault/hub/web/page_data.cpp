@@ -163,6 +163,18 @@ Answer<std::vector<Commit>> PageData::commits(Ctx& ctx, const std::string& owner
   return std::move(list).value();
 }
 
+Answer<ComplianceView> PageData::compliance_report(Ctx& ctx, const std::string& owner, const std::string& name,
+                                                  const std::string& rev) {
+  Caller caller = ctx.caller();
+  auto report = service().compliance_report(caller, owner, name, rev);
+  if (!report.ok()) return problem(report.error());
+  auto read = service().read_revision(caller, owner, name, rev);  // the tabs need the repository and role
+  if (!read.ok()) return problem(read.error());
+  auto role = service().role_on(ctx.who, read->repo);
+  if (!role.ok()) return internal(role.error());
+  return ComplianceView{std::move(read->repo), *role, std::move(*report)};
+}
+
 Answer<AccessView> PageData::access(Ctx& ctx, const std::string& owner, const std::string& name) {
   Caller caller = ctx.caller();
   auto repo = service().open_repo(caller, owner, name, Action::kAdmin, "grant.list");

@@ -43,6 +43,12 @@ struct RepoView {
   std::optional<std::string> readme;  // README.md's text (at most kMaxPreview bytes), when present
 };
 
+struct ComplianceView {
+  Repo repo;
+  RepoRole role = RepoRole::kRead;  // the viewer's effective role
+  nlohmann::json report;            // HubService::compliance_report's
+};
+
 struct BlobView {
   Repo repo;
   RepoRole role = RepoRole::kRead;  // the viewer's effective role
@@ -118,6 +124,9 @@ class PageData {
   Answer<BlobView> blob(Ctx& ctx, const std::string& owner, const std::string& name, const std::string& rev,
                         const std::string& path, size_t limit);
   Answer<std::vector<Commit>> commits(Ctx& ctx, const std::string& owner, const std::string& name, const std::string& rev);
+
+  // The compliance report of the repository at `rev` (needs read access; audited by the service).
+  Answer<ComplianceView> compliance_report(Ctx& ctx, const std::string& owner, const std::string& name, const std::string& rev);
 
   // Settings: needs admin on the repository (else not found / forbidden as the API answers).
   Answer<AccessView> access(Ctx& ctx, const std::string& owner, const std::string& name);

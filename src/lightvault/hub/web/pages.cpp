@@ -5,7 +5,9 @@
 #include <map>
 #include <set>
 
+#include "lightvault/hub/service/card_check.h"
 #include "lightvault/hub/service/model_card.h"
+#include "lightvault/hub/web/compliance_html.h"
 #include "lightvault/hub/web/html.h"
 #include "lightvault/hub/web/markdown.h"
 
@@ -47,7 +49,8 @@ std::string repo_header(const Repo& repo, RepoRole role, const std::string& rev,
   };
   std::vector<Tab> tabs = {{"card", "Model card", base + (rev == "main" ? "" : "?rev=" + url_query(rev))},
                            {"files", "Files", base + "/tree/" + r},
-                           {"commits", "History", base + "/commits/" + r}};
+                           {"commits", "History", base + "/commits/" + r},
+                           {"compliance", "Compliance", base + "/compliance" + (rev == "main" ? "" : "?rev=" + url_query(rev))}};
   if (role >= RepoRole::kAdmin) tabs.push_back({"complaints", "Complaints", base + "/complaints"});
   if (role >= RepoRole::kAdmin) tabs.push_back({"settings", "Settings", base + "/settings"});
   o += "<nav class=\"tabs\" aria-label=\"Repository\">";
@@ -71,6 +74,49 @@ std::string card_value(const json& v) {
     return o + "</dl>";
   }
   return esc(v.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+// The card's training-data transparency items (card_check.h), each marked stated or missing,
+// with the missing field paths under it.
+std::string transparency_panel(const Repo& repo, const std::string& rev, const std::vector<std::string>& missing,
+                               const std::string& card_error) {
+  struct Item {
+    const char* label;
+    const char* path;  // the field, or the prefix of the fields it stands for
+  };
+  static const Item items[] = {{"License", "license"},
+                               {"Datasets", "datasets"},
+                               {"Intended use", "intended_use"},
+                               {"Limitations", "limitations"},
+                               {"Training-data sources", "training_data.sources"},
+                               {"Cleaning methods", "training_data.cleaning_methods"},
+                               {"Personal data", "training_data.personal_data"},
+                               {"Copyright opt-outs", "training_data.copyright_opt_outs_respected"}};
+  size_t stated = 0;
+  std::string list;
+  for (auto& item : items) {
+    std::vector<std::string> lacking;
+    const std::string prefix = item.path;
+    for (auto& m : missing) {
+      if (m == prefix || m.rfind(prefix + ".", 0) == 0 || m.rfind(prefix + "[", 0) == 0) lacking.push_back(m);
+    }
+    if (lacking.empty()) ++stated;
+    list += "<li class=\"" + std::string(lacking.empty() ? "stated" : "lacking") + "\">" +
+            badge(lacking.empty() ? "stated" : "missing", lacking.empty() ? "ok" : "warn") + " " + esc(item.label);
+    if (!lacking.empty()) {  // the field paths to add to the front matter
+      list += "<ul class=\"plain lacking-fields\">";
+      for (auto& m : lacking) list += "<li><code>" + esc(m) + "</code></li>";
+      list += "</ul>";
+    }
+    list += "</li>";
+  }
+  std::string o = "<section class=\"panel transparency\" aria-labelledby=\"transparency-h\"><h2 id=\"transparency-h\">Training-data transparency</h2>";
+  if (!card_error.empty()) o += "<p class=\"warn\">The card's front matter could not be read.</p>";
+  o += "<p class=\"muted\">" + std::to_string(stated) + " of " + std::to_string(std::size(items)) + " stated in the model card.</p>";
+  o += "<ul class=\"plain checklist\">" + list + "</ul>";
+  o += "<p><a href=\"" + repo_url(repo) + "/compliance" + (rev == "main" ? "" : "?rev=" + url_query(rev)) +
+       "\">Compliance report</a></p></section>";
+  return o;
 }
 
 std::string files_table(const Repo& repo, const std::string& rev, const std::vector<FileEntry>& files, bool with_sha) {
@@ -200,15 +246,10 @@ std::string repo_page(const Frame& f, const RepoView& v, const std::string& rev)
   if (!meta.empty()) {
     o += "<section class=\"panel\"><h2>Model card metadata</h2><dl class=\"meta-list\">";
     for (auto& [k, x] : meta.items()) o += "<dt>" + esc(k) + "</dt><dd>" + card_value(x) + "</dd>";
-    o += "</dl>";
-    auto missing = missing_card_fields(meta);
-    if (!missing.empty()) {
-      o += "<p class=\"warn\">Missing: ";
-      for (size_t i = 0; i < missing.size(); ++i) o += (i ? ", " : "") + esc(missing[i]);
-      o += "</p>";
-    }
-    o += "</section>";
+    o += "</dl></section>";
   }
+  o += transparency_panel(v.repo, rev, card_error.empty() ? missing_card_fields(meta) : missing_card_fields(json::object()),
+                          card_error);
   uint64_t total = 0;
   for (auto& file : c.files) total += file.size;
   o += "<section class=\"panel\"><h2>Files</h2><p>" + std::to_string(c.files.size()) + " files · " + human_size(total) +
@@ -229,6 +270,13 @@ std::string repo_page(const Frame& f, const RepoView& v, const std::string& rev)
   }
   o += "<section><h2>Files</h2>" + files_table(v.repo, c.id, c.files, true) + "</section>";
   return page(f, o);
+}
+
+std::string compliance_page(const Frame& f, const ComplianceView& v, const std::string& rev) {
+  return page(f, "<link rel=\"stylesheet\" href=\"" + std::string(kComplianceCssPath) + "\">" +
+                     repo_header(v.repo, v.role, rev, "compliance") + "<p class=\"muted noprint\">Computed now from the catalog, the "
+                     "revision's files and the audit trail. Print this page, or save it with <code>lightvault compliance report " +
+                     esc(v.repo.full_name()) + " --format pdf</code>.</p>" + compliance_sections(v.report));
 }
 
 std::string tree_page(const Frame& f, const RepoView& v, const std::string& rev, const std::string& dir) {

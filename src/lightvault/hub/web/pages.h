@@ -31,6 +31,8 @@ std::string login_page(const Frame& frame, const std::string& login_csrf, const 
 std::string logout_page(const Frame& frame);
 std::string home_page(const Frame& frame, const std::vector<Repo>& repos);
 std::string repo_page(const Frame& frame, const RepoView& view, const std::string& rev);
+// The compliance report of the revision (HubService::compliance_report's JSON), printable.
+std::string compliance_page(const Frame& frame, const ComplianceView& view, const std::string& rev);
 std::string tree_page(const Frame& frame, const RepoView& view, const std::string& rev, const std::string& dir);
 std::string blob_page(const Frame& frame, const BlobView& view, const std::string& rev, RepoRole role);
 std::string commits_page(const Frame& frame, const RepoView& view, const std::vector<Commit>& commits, const std::string& rev);

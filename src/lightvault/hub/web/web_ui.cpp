@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "lightvault/hub/web/complaint_pages.h"
+#include "lightvault/hub/web/compliance_html.h"
 #include "lightvault/hub/web/html.h"
 #include "lightvault/hub/web/pages.h"
 #include "lightvault/hub/web/web_assets.h"  // generated from assets/ by CMake (embed_assets.cmake)
@@ -174,6 +175,10 @@ void WebUi::install(httplib::Server& http) {
     res.set_header("Cache-Control", "public, max-age=3600");
     res.set_content(std::string(kStyleCss, sizeof(kStyleCss) - 1), "text/css; charset=utf-8");
   });
+  http.Get(kComplianceCssPath, [](Req, Res res) {
+    res.set_header("Cache-Control", "public, max-age=3600");
+    res.set_content(compliance_css(), "text/css; charset=utf-8");
+  });
   http.Get("/", [this](Req req, Res res) {
     auto r = begin(req, res);
     home(r);
@@ -277,6 +282,10 @@ void WebUi::install(httplib::Server& http) {
   http.Get(repo_re + R"(/commits/([^/]+))", [this](Req req, Res res) {
     auto r = begin(req, res);
     commits(r, req.matches[1], req.matches[2], req.matches[3]);
+  });
+  http.Get(repo_re + "/compliance", [this](Req req, Res res) {
+    auto r = begin(req, res);
+    compliance(r, req.matches[1], req.matches[2]);
   });
   http.Get(repo_re + "/settings", [this](Req req, Res res) {
     auto r = begin(req, res);
@@ -422,6 +431,14 @@ void WebUi::commits(Request& r, const std::string& owner, const std::string& nam
   if (auto* p = std::get_if<Problem>(&list)) return send_problem(r, *p);
   r.frame.title = "History · " + owner + "/" + name;
   send_page(r, 200, commits_page(r.frame, std::get<RepoView>(view), std::get<std::vector<Commit>>(list), rev));
+}
+
+void WebUi::compliance(Request& r, const std::string& owner, const std::string& name) {
+  std::string rev = r.req.has_param("rev") ? r.req.get_param_value("rev") : "main";
+  auto view = data_.compliance_report(r.ctx, owner, name, rev);
+  if (auto* p = std::get_if<Problem>(&view)) return send_problem(r, *p);
+  r.frame.title = "Compliance · " + owner + "/" + name;
+  send_page(r, 200, compliance_page(r.frame, std::get<ComplianceView>(view), rev));
 }
 
 void WebUi::settings(Request& r, const std::string& owner, const std::string& name, const std::string& notice,

@@ -56,6 +56,7 @@ class WebUi {
   void tree(Request& r, const std::string& owner, const std::string& name, const std::string& rev, const std::string& dir);
   void blob(Request& r, const std::string& owner, const std::string& name, const std::string& rev, const std::string& path);
   void report(Request& r, const std::string& owner, const std::string& name, const std::string& rev, const std::string& path);
+  void compliance(Request& r, const std::string& owner, const std::string& name);
   void commits(Request& r, const std::string& owner, const std::string& name, const std::string& rev);
   void settings(Request& r, const std::string& owner, const std::string& name, const std::string& notice = "",
                 const std::string& error = "", int status = 200);
