@@ -367,8 +367,8 @@ TEST_F(WebUiTest, TheAuditPageIsForAdminsAndFilters) {
   EXPECT_EQ(json::parse(jsonl->body.substr(0, jsonl->body.find('\n')))["action"], "repo.create");
   auto paged = admin.get("/audit?before=3");
   ASSERT_EQ(paged->status, 200);
-  EXPECT_NE(paged->body.find("<td class=\"num\">2</td>"), std::string::npos);
-  EXPECT_EQ(paged->body.find("<td class=\"num\">3</td>"), std::string::npos);
+  EXPECT_NE(paged->body.find("<td class=\"num\" data-label=\"#\">2</td>"), std::string::npos);
+  EXPECT_EQ(paged->body.find("<td class=\"num\" data-label=\"#\">3</td>"), std::string::npos);
 }
 
 class WebUiExpiryTest : public WebUiTest {
