@@ -348,6 +348,7 @@ void HubServer::Impl::install_routes() {
   // Range in the download handler, with 416 past the end).
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_checked = {};
+    web::WebUi::new_request();
     Ctx ctx = begin(req, res);
     const_cast<httplib::Request&>(req).ranges.clear();
     size_t total = 0;
