@@ -218,13 +218,13 @@ TEST_P(CatalogTest, ReopenKeepsDataAndSchemaVersion) {
   EXPECT_TRUE((*c)->find_user("erin").value().has_value());
   EXPECT_EQ((*c)->get_meta("k").value().value_or(""), "v");
   auto v = (*c)->sql().exec("SELECT MAX(version) FROM schema_migrations").value();
-  EXPECT_EQ(v.rows[0][0].value_or(""), "3");
+  EXPECT_EQ(v.rows[0][0].value_or(""), "4");
 }
 
 TEST_P(CatalogTest, MigratingAVersion1CatalogDatesItsBlobsByTheirCreation) {
   // A catalog as version 1 left it: blobs without uploaded_at.
   ASSERT_TRUE(cat_->sql().exec_script("ALTER TABLE blobs DROP COLUMN uploaded_at; DROP INDEX commit_files_by_sha256;"
-                                      "DROP TABLE blob_uploads; DELETE FROM schema_migrations WHERE version >= 2;"
+                                      "DROP TABLE blob_uploads; DROP TABLE web_sessions; DELETE FROM schema_migrations WHERE version >= 2;"
                                       "INSERT INTO blobs(owner, sha256, size, storage_id, created_at) VALUES ('alice', 'h', 1, 's', 1234)")
                   .ok());
   cat_.reset();
