@@ -49,25 +49,7 @@ if [ -n "${DATA:-}" ]; then
 else
 start "$CAND" "$WORK/data"
 echo "setup: $REPOS repositories x $FILES files through http://127.0.0.1:$PORT ..."
-/usr/bin/python3 - "$PORT" "$TOKEN" "$REPOS" "$FILES" <<'PY'
-import hashlib, http.client, json, sys
-port, token, repos, files = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-c = http.client.HTTPConnection("127.0.0.1", port)
-def call(method, path, body, ctype="application/json"):
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    c.request(method, path, body=data, headers={"Authorization": "Bearer " + token, "Content-Type": ctype})
-    r = c.getresponse(); out = r.read()
-    if r.status != 200: sys.exit(f"{method} {path}: {r.status} {out[:200]!r}")
-    return json.loads(out)
-for i in range(repos):
-    name = f"model-{i:04d}"
-    call("POST", "/api/repos/create", {"name": "admin/" + name})
-    blob = f"weights of {name}\n".encode()
-    sha = hashlib.sha256(blob).hexdigest()
-    call("POST", f"/api/lv/models/admin/{name}/upload?sha256={sha}&size={len(blob)}", blob, "application/octet-stream")
-    add = [{"path": f"shard-{k:03d}.safetensors", "sha256": sha, "size": len(blob)} for k in range(files)]
-    call("POST", f"/api/lv/models/admin/{name}/commit/main", {"message": "weights", "add": add})
-PY
+/usr/bin/python3 "$(dirname "$0")/fill_hub.py" "$PORT" "$TOKEN" "$REPOS" "$FILES"
 stop_all
 [ -n "${KEEP_DATA:-}" ] && cp -a "$WORK/data" "$KEEP_DATA"
 fi

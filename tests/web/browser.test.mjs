@@ -123,6 +123,16 @@ test('sign in, browse a model, read its card, grant a team, see it audited, sign
     assert.match(audit, /grant\.set/);
     assert.match(audit, new RegExp(`team:${team}`));
     await check(page, '12-audit');
+    // On a phone every entry stacks into labelled lines: the table does not scroll sideways
+    // inside its box either, and each entry's details are shown whole.
+    await page.goto(`${base}/audit`, { waitUntil: 'load' });
+    await page.setViewport({ width: 390, height: 844 });
+    const sideways = await page.$eval('.audit-wrap', (el) => el.scrollWidth - el.clientWidth);
+    assert.ok(sideways <= 1, `audit@390: the table scrolls ${sideways}px sideways inside its box`);
+    const label = await page.$eval('table.audit td.details', (el) => getComputedStyle(el, '::before').content);
+    assert.equal(label, '"Details"');
+    await page.screenshot({ path: join(shots, '12-audit-all-390.png'), fullPage: true });
+    await page.setViewport({ width: 1280, height: 900 });
 
     // Sign out: the model is private again to this browser.
     await page.goto(`${base}/`, { waitUntil: 'load' });

@@ -125,6 +125,16 @@ CREATE TABLE org_complaint_webhooks(org_id BIGINT PRIMARY KEY REFERENCES orgs(id
 CREATE TABLE org_policies(org_id BIGINT PRIMARY KEY REFERENCES orgs(id) ON DELETE CASCADE,
   require_card_complete INTEGER NOT NULL DEFAULT 0);
 )SQL",
+      // Web sessions, shared by the replicas that share the catalog. A token's deletion takes
+      // its sessions along; the indexes serve "end this token's sessions" and the pruning of
+      // expired ones.
+      R"SQL(
+CREATE TABLE web_sessions(id_hash TEXT PRIMARY KEY,
+  token_id TEXT NOT NULL REFERENCES tokens(id) ON DELETE CASCADE, csrf TEXT NOT NULL,
+  created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);
+CREATE INDEX web_sessions_by_token ON web_sessions(token_id);
+CREATE INDEX web_sessions_by_expiry ON web_sessions(expires_at);
+)SQL",
   };
   return m;
 }
@@ -860,6 +870,53 @@ Status Catalog::revoke_token(const std::string& id) {
   LV_ASSIGN_OR_RETURN(auto r, q("UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at = 0", {id, now_unix()}));
   if (r.changes == 0) return make_error("token " + id, "no such live token");
   return Status::Ok();
+}
+
+// ---- web sessions
+
+Status Catalog::create_session(const SessionRow& s) {
+  LV_RETURN_IF_ERROR(q("INSERT INTO web_sessions(id_hash, token_id, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                       {s.id_hash, s.token_id, s.csrf, s.created_at, s.expires_at}));
+  return Status::Ok();
+}
+
+Result<std::optional<LiveSession>> Catalog::find_live_session(const std::string& id_hash, int64_t now) {
+  // One query for the session, its token and its user: every page request asks it.
+  LV_ASSIGN_OR_RETURN(auto r, q(std::string("SELECT s.id_hash, s.token_id, s.csrf, s.created_at, s.expires_at, ") + kTokenCols +
+                                    ", u.id, u.name, u.site_admin, u.created_at FROM web_sessions s"
+                                    " JOIN tokens t ON t.id = s.token_id JOIN users u ON u.id = t.user_id"
+                                    " WHERE s.id_hash = ?1 AND s.expires_at > ?2 AND t.revoked_at = 0"
+                                    " AND (t.expires_at = 0 OR t.expires_at > ?2)",
+                                {id_hash, now}));
+  if (r.rows.empty()) return std::optional<LiveSession>();
+  const SqlRow& row = r.rows[0];
+  LiveSession live;
+  live.session = SessionRow{to_s(row[0]), to_s(row[1]), to_s(row[2]), to_i64(row[3]), to_i64(row[4])};
+  live.token = row_token(SqlRow(row.begin() + 5, row.begin() + 14));
+  live.user = row_user(SqlRow(row.begin() + 14, row.end()));
+  return std::optional<LiveSession>(std::move(live));
+}
+
+Result<bool> Catalog::delete_session(const std::string& id_hash) {
+  LV_ASSIGN_OR_RETURN(auto r, q("DELETE FROM web_sessions WHERE id_hash = ?1", {id_hash}));
+  return r.changes > 0;
+}
+
+Result<int64_t> Catalog::delete_sessions_of_token(const std::string& token_id) {
+  LV_ASSIGN_OR_RETURN(auto r, q("DELETE FROM web_sessions WHERE token_id = ?1", {token_id}));
+  return r.changes;
+}
+
+Result<int64_t> Catalog::prune_sessions(int64_t now) {
+  LV_ASSIGN_OR_RETURN(auto r, q("DELETE FROM web_sessions WHERE expires_at <= ?1 OR token_id IN (SELECT id FROM tokens"
+                                " WHERE revoked_at <> 0 OR (expires_at <> 0 AND expires_at <= ?1))",
+                                {now}));
+  return r.changes;
+}
+
+Result<int64_t> Catalog::session_count() {
+  LV_ASSIGN_OR_RETURN(auto r, q("SELECT COUNT(*) FROM web_sessions"));
+  return to_i64(r.rows[0][0]);
 }
 
 // ---- audit

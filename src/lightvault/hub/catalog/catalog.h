@@ -136,6 +136,25 @@ struct Token {
   int64_t revoked_at = 0;  // 0: live
 };
 
+// A browser session of the web interface as the catalog keeps it, so that every replica behind
+// one URL knows it: the session id only as its SHA-256 (someone who reads the catalog cannot
+// use a session), the token it was started with (its user and scopes follow from the token as
+// stored now), its CSRF token and its expiry.
+struct SessionRow {
+  std::string id_hash;  // hex SHA-256 of the session id
+  std::string token_id;
+  std::string csrf;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;  // unix seconds
+};
+
+// A session that is live at some time, with the token and the user behind it as stored now.
+struct LiveSession {
+  SessionRow session;
+  Token token;
+  User user;
+};
+
 // One stored audit entry: the chain's fields are opaque here (the audit log decides them);
 // the catalog keeps them in order with the entry's sequence number.
 struct AuditRow {
@@ -251,6 +270,20 @@ class Catalog {
   Result<std::optional<Token>> find_token(const std::string& id);
   Result<std::vector<Token>> list_tokens(int64_t user_id);
   Status revoke_token(const std::string& id);
+
+  // web sessions
+  Status create_session(const SessionRow& session);
+  // The session whose id hashes to `id_hash` if, at `now`, it has not expired, its token is
+  // neither revoked nor expired, and its user exists; else nullopt.
+  Result<std::optional<LiveSession>> find_live_session(const std::string& id_hash, int64_t now);
+  // Whether there was such a session.
+  Result<bool> delete_session(const std::string& id_hash);
+  // Ends every session started with the token; returns how many.
+  Result<int64_t> delete_sessions_of_token(const std::string& token_id);
+  // Deletes the sessions that can no longer be used at `now`: expired, or of a token revoked
+  // or expired; returns how many.
+  Result<int64_t> prune_sessions(int64_t now);
+  Result<int64_t> session_count();
 
   // audit rows (the storage side of the audit chain)
   Status append_audit(const AuditRow& row);

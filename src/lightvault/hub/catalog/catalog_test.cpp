@@ -218,7 +218,7 @@ TEST_P(CatalogTest, ReopenKeepsDataAndSchemaVersion) {
   EXPECT_TRUE((*c)->find_user("erin").value().has_value());
   EXPECT_EQ((*c)->get_meta("k").value().value_or(""), "v");
   auto v = (*c)->sql().exec("SELECT MAX(version) FROM schema_migrations").value();
-  EXPECT_EQ(v.rows[0][0].value_or(""), "6");
+  EXPECT_EQ(v.rows[0][0].value_or(""), "7");
 }
 
 TEST_P(CatalogTest, OrgPoliciesDefaultOffAndGoWithTheirOrg) {
@@ -235,7 +235,7 @@ TEST_P(CatalogTest, MigratingAVersion1CatalogDatesItsBlobsByTheirCreation) {
   // A catalog as version 1 left it: blobs without uploaded_at.
   ASSERT_TRUE(cat_->sql().exec_script("ALTER TABLE blobs DROP COLUMN uploaded_at; DROP INDEX commit_files_by_sha256;"
                                       "DROP TABLE blob_uploads; DROP TABLE complaints; DROP TABLE complaint_channels;"
-                                      "DROP TABLE org_complaint_webhooks; DROP TABLE org_policies;"
+                                      "DROP TABLE org_complaint_webhooks; DROP TABLE org_policies; DROP TABLE web_sessions;"
                                       "DELETE FROM schema_migrations WHERE version >= 2;"
                                       "INSERT INTO blobs(owner, sha256, size, storage_id, created_at) VALUES ('alice', 'h', 1, 's', 1234)")
                   .ok());

@@ -365,6 +365,7 @@ void HubServer::Impl::install_routes() {
   // Range in the download handler, with 416 past the end).
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     t_checked = {};
+    web::WebUi::new_request();
     Ctx ctx = begin(req, res);
     const_cast<httplib::Request&>(req).ranges.clear();
     size_t total = 0;
@@ -523,6 +524,10 @@ Result<std::unique_ptr<HubServer>> HubServer::open(const ServerOptions& options)
     limits.max_connections = std::min<size_t>(limits.max_connections, files.rlim_cur * 3 / 4);
   }
   impl->http.set_limits(limits);
+  // Answers go out as soon as they are written: with Nagle's algorithm a response written in
+  // two pieces (head, then body) waits for the client's delayed ACK of the first, about 40 ms
+  // on Linux, which was most of a page's time on loopback (bench/hub/pages.sh).
+  impl->http.set_tcp_nodelay(true);
   impl->http.set_keep_alive_max_count(limits.keep_alive_max_requests);  // what the Keep-Alive header says
   impl->http.set_keep_alive_timeout(std::max(1, limits.head_deadline_ms / 1000));
   impl->install_routes();

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -36,8 +37,10 @@ class LoopbackServerTest : public ::testing::Test {
  protected:
   // dir_ = TEMP/PREFIX PID _ TESTNAME, emptied.
   void make_test_dir(const std::string& prefix) {
-    dir_ = std::filesystem::temp_directory_path() /
-           (prefix + std::to_string(::getpid()) + "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    // A parameterized test's name ("Test/sqlite") holds a slash: one folder, not two.
+    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(test.begin(), test.end(), '/', '_');
+    dir_ = std::filesystem::temp_directory_path() / (prefix + std::to_string(::getpid()) + "_" + test);
     std::filesystem::remove_all(dir_);
   }
   // Opens a server with `opt` and starts it in the background; fails the test if it cannot.

@@ -253,6 +253,7 @@ class HubService {
   Outcome<IssuedToken> create_token(const Caller& caller, const TokenRequest& request);
   // user "" = the caller's own.
   Outcome<std::vector<Token>> list_tokens(const Caller& caller, const std::string& user);
+  // Also ends the browser sessions started with the token (web_sessions), in the same transaction.
   Outcome<Token> revoke_token(const Caller& caller, const std::string& token_id);
 
   // ---- operations

@@ -288,7 +288,11 @@ Outcome<Token> HubService::revoke_token(const Caller& caller, const std::string&
   }
   Status st = change(caller, "token.revoke", (*t)->user, "", [&](json& d) -> Status {
     d = json{{"token_id", id}};
-    return catalog_.revoke_token(id);
+    LV_RETURN_IF_ERROR(catalog_.revoke_token(id));
+    // The token's browser sessions end with it, on every replica, in the same transaction.
+    LV_ASSIGN_OR_RETURN(int64_t ended, catalog_.delete_sessions_of_token(id));
+    if (ended > 0) d["sessions_ended"] = ended;
+    return Status::Ok();
   });
   if (!st.ok()) return rejected(caller, "token.revoke", id, st.error(), ErrorCode::kInvalid, "");
   return **t;

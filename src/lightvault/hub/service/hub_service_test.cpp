@@ -295,9 +295,17 @@ TEST_P(HubServiceTest, SessionsFollowTheirTokenAsStoredNow) {
   ASSERT_TRUE(now.has_value());
   EXPECT_EQ(now->name(), "alice");
   EXPECT_EQ(now->scopes, kScopeRead);
+  // A browser session of the token (stored as the web interface stores it) ends with the
+  // revocation, in its transaction, and the audit entry says so.
+  int64_t t = now_unix();
+  ASSERT_TRUE(catalog_->create_session(SessionRow{std::string(64, 'a'), issued->token.id, std::string(64, 'c'), t, t + 3600}).ok());
+  ASSERT_TRUE(catalog_->find_live_session(std::string(64, 'a'), t)->has_value());
   ASSERT_TRUE(service_->revoke_token(alice, issued->token.id).ok());
   EXPECT_FALSE(service_->refresh(session).has_value());
   EXPECT_FALSE(service_->refresh(Principal{}).has_value());
+  EXPECT_EQ(catalog_->session_count().value(), 0);
+  EXPECT_EQ(trail().back()["action"], "token.revoke");
+  EXPECT_EQ(trail().back()["details"]["sessions_ended"], 1);
 }
 
 TEST_P(HubServiceTest, RostersRefsAndRolesForThePages) {

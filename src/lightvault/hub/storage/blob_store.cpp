@@ -167,8 +167,11 @@ Status decrypt_range(int fd, const std::string& ctx, const Key256& key, const La
   const uint64_t first = offset / l.segment_size;
   const uint64_t last = (offset + length - 1) / l.segment_size;
   const uint64_t nseg = l.segments();
-  std::vector<uint8_t> sealed(size_t(l.segment_size) + crypto::kGcmTagSize);
-  std::vector<uint8_t> plain(l.segment_size);
+  // Buffers for the largest segment of this blob, not of the layout: a model card of 2 KiB in
+  // a 1 MiB-segment layout would otherwise cost 2 MiB of fresh, zeroed pages per read.
+  const size_t capacity = size_t(std::min<uint64_t>(l.segment_size, l.size));
+  std::vector<uint8_t> sealed(capacity + crypto::kGcmTagSize);
+  std::vector<uint8_t> plain(capacity);
   Status result = Status::Ok();
   for (uint64_t i = first; i <= last; ++i) {
     const uint64_t plen = l.segment_plain_len(i);

@@ -70,8 +70,6 @@ Answer<Principal> PageData::sign_in(Ctx& ctx, const std::string& secret) {
   return who;
 }
 
-std::optional<Principal> PageData::recheck(const Principal& who) { return service().refresh(who); }
-
 void PageData::audit_sign_out(Ctx& ctx) {
   service().audit_event(ctx.caller(), "auth.logout", "web", kAuditAllowed, json{{"via", "web"}});
 }

@@ -111,9 +111,6 @@ class PageData {
   // Signs in with a hub token: the principal behind it, or kForbidden (unknown, expired or
   // revoked; audited as a denied "auth.login").
   Answer<Principal> sign_in(Ctx& ctx, const std::string& secret);
-  // Whether the token a session was started with is still live (not revoked, not expired) and
-  // its user still exists; the user as stored now.
-  std::optional<Principal> recheck(const Principal& who);
   void audit_sign_out(Ctx& ctx);
 
   // Repositories the viewer may read whose "owner/name" contains `query` (case-insensitive).

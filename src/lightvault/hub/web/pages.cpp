@@ -519,15 +519,19 @@ std::string audit_page(const Frame& f, const AuditPage& p, const AuditQuery& q) 
        "<div class=\"form-end\"><button type=\"submit\">Filter</button> <a class=\"button secondary\" href=\"/audit/export?" + esc(filters) +
        "\">Export JSONL</a></div></form>";
   if (p.entries.empty()) return page(f, o + "<section class=\"empty\"><p>No entries match.</p></section>");
-  o += "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Audit entries\"><table class=\"audit\"><thead><tr><th scope=\"col\" class=\"num\">#</th><th scope=\"col\">Time (UTC)</th>"
+  o += "<div class=\"table-wrap audit-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"Audit entries\"><table class=\"audit\"><thead><tr><th scope=\"col\" class=\"num\">#</th><th scope=\"col\">Time (UTC)</th>"
        "<th scope=\"col\">Actor</th><th scope=\"col\">Action</th><th scope=\"col\">Resource</th><th scope=\"col\">Outcome</th>"
        "<th scope=\"col\">Details</th></tr></thead><tbody>";
   for (auto& e : p.entries) {
     std::string time = e.time.size() >= 19 ? e.time.substr(0, 10) + " " + e.time.substr(11, 8) : e.time;
     std::string kind = e.outcome == "allowed" ? "ok" : e.outcome == "denied" ? "private" : "warn";
-    o += "<tr><td class=\"num\">" + std::to_string(e.seq) + "</td><td class=\"nowrap\">" + esc(time) + "</td><td>" +
-         esc(e.actor.empty() ? "anonymous" : e.actor) + "</td><td><code>" + esc(e.action) + "</code></td><td class=\"path\">" +
-         esc(e.resource) + "</td><td>" + badge(e.outcome, kind) + "</td><td class=\"details\"><code>" +
+    // data-label: on a phone each row stacks into labelled lines (style.css), read without
+    // scrolling sideways.
+    o += "<tr><td class=\"num\" data-label=\"#\">" + std::to_string(e.seq) + "</td><td class=\"nowrap\" data-label=\"Time\">" +
+         esc(time) + "</td><td data-label=\"Actor\">" + esc(e.actor.empty() ? "anonymous" : e.actor) +
+         "</td><td data-label=\"Action\"><code>" + esc(e.action) + "</code></td><td class=\"path\" data-label=\"Resource\">" +
+         esc(e.resource) + "</td><td data-label=\"Outcome\">" + badge(e.outcome, kind) +
+         "</td><td class=\"details\" data-label=\"Details\"><code>" +
          esc(e.details.dump(-1, ' ', false, json::error_handler_t::replace)) + "</code></td></tr>";
   }
   o += "</tbody></table></div>";

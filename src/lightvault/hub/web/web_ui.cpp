@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <regex>
+#include <cstdio>
 
 #include "lightvault/hub/web/complaint_pages.h"
 #include "lightvault/hub/web/compliance_html.h"
@@ -92,7 +93,7 @@ struct WebUi::Request {
 };
 
 WebUi::WebUi(HubServer::Impl& hub, int64_t session_seconds)
-    : hub_(hub), data_(hub), sessions_(session_seconds), session_seconds_(session_seconds) {}
+    : hub_(hub), data_(hub), sessions_(*hub.catalog, session_seconds), session_seconds_(session_seconds) {}
 
 bool WebUi::accepts_anonymous_body(const httplib::Request& req) { return req.method == "POST" && req.path == "/login"; }
 
@@ -101,19 +102,36 @@ bool WebUi::is_complaint_form(const httplib::Request& req) {
   return req.method == "POST" && !is_api(req.path) && std::regex_match(req.path, form);
 }
 
-std::optional<Principal> WebUi::session_principal(const httplib::Request& req) {
-  if (is_api(req.path)) return std::nullopt;
-  std::string id = cookie_value(req, kSessionCookie);
-  if (id.empty()) return std::nullopt;
-  auto s = sessions_.find(id);
-  if (!s) return std::nullopt;
-  auto now = data_.recheck(s->who);
-  if (!now) {
-    sessions_.end(id);  // the token was revoked or expired, or its user removed
+// The session the pre-routing step found for the request this thread serves, so that the
+// page's handler does not ask the catalog again (httplib runs a request on one thread).
+namespace {
+thread_local const httplib::Request* t_session_request = nullptr;
+thread_local std::optional<Session> t_session;
+}  // namespace
+
+std::optional<Session> WebUi::find_session(const httplib::Request& req) {
+  if (t_session_request == &req) return t_session;
+  auto found = sessions_.find(cookie_value(req, kSessionCookie));
+  if (!found.ok()) {
+    // Signed out for this request; the page still answers.
+    std::fprintf(stderr, "lightvault: web session lookup failed: %s\n", found.error().message.c_str());
     return std::nullopt;
   }
-  sessions_.refresh(id, *now);
-  return now;
+  return *found;
+}
+
+void WebUi::new_request() {
+  t_session_request = nullptr;
+  t_session.reset();
+}
+
+std::optional<Principal> WebUi::session_principal(const httplib::Request& req) {
+  if (is_api(req.path) || cookie_value(req, kSessionCookie).empty()) return std::nullopt;
+  // The session's user and token as stored now: none once the token is revoked or expired.
+  t_session = find_session(req);
+  t_session_request = &req;
+  if (!t_session) return std::nullopt;
+  return t_session->who;
 }
 
 WebUi::Request WebUi::begin(const httplib::Request& req, httplib::Response& res) {
@@ -123,8 +141,8 @@ WebUi::Request WebUi::begin(const httplib::Request& req, httplib::Response& res)
   res.set_header("X-Frame-Options", "DENY");
   res.set_header("Referrer-Policy", "same-origin");
   res.set_header("Cache-Control", "no-store");
-  if (auto s = sessions_.find(cookie_value(req, kSessionCookie)); s && r.ctx.who.authenticated() && s->who.token &&
-                                                                   r.ctx.who.token && s->who.token->id == r.ctx.who.token->id) {
+  if (auto s = find_session(req); s && r.ctx.who.authenticated() && s->who.token && r.ctx.who.token &&
+                                   s->who.token->id == r.ctx.who.token->id) {
     r.session = s;
     r.frame.csrf = s->csrf;
   }
@@ -224,7 +242,7 @@ void WebUi::install(httplib::Server& http) {
     std::string id = req.get_param_value("id");
     auto done = data_.revoke_token(r.ctx, id);
     if (auto* p = std::get_if<Problem>(&done)) return tokens(r, std::nullopt, p->message, status_of(p->refusal));
-    sessions_.end_sessions_of_token(id);
+    // The revocation ended the token's sessions with it (HubService::revoke_token).
     bool own = r.ctx.who.token && r.ctx.who.token->id == id;
     redirect(r, own ? "/login" : "/settings/tokens?done=revoked");
   });
@@ -370,8 +388,10 @@ void WebUi::login(Request& r) {
     return send_page(r, status_of(p->refusal), login_page(r.frame, token, safe_next(r.req.get_param_value("next"))));
   }
   // A fresh id on every sign-in: a session id planted before it is worth nothing.
-  sessions_.end(cookie_value(r.req, kSessionCookie));
-  Session s = sessions_.start(std::get<Principal>(who));
+  Status ended = sessions_.end(cookie_value(r.req, kSessionCookie));
+  auto started = ended.ok() ? sessions_.start(std::get<Principal>(who)) : Result<Session>(ended.error());
+  if (!started.ok()) return send_problem(r, Problem{Refusal::kInternal, "could not start a session: " + started.error().message});
+  const Session& s = *started;
   r.res.set_header("Set-Cookie", cookie(r.req, kSessionCookie, s.id, std::max<int64_t>(1, s.expires_at - now_unix())));
   r.res.headers.emplace("Set-Cookie", cookie(r.req, kLoginCookie, "", 0));
   redirect(r, safe_next(r.req.get_param_value("next")));
@@ -383,8 +403,10 @@ void WebUi::logout(Request& r) {
     return redirect(r, "/");
   }
   if (!check_csrf(r)) return;
+  if (Status ended = sessions_.end(r.session->id); !ended.ok()) {
+    return send_problem(r, Problem{Refusal::kInternal, "could not end the session: " + ended.error().message});
+  }
   data_.audit_sign_out(r.ctx);
-  sessions_.end(r.session->id);
   r.res.set_header("Set-Cookie", cookie(r.req, kSessionCookie, "", 0));
   redirect(r, "/");
 }

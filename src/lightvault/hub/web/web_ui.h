@@ -29,10 +29,13 @@ class WebUi {
   WebUi(HubServer::Impl& hub, int64_t session_seconds);
 
   void install(httplib::Server& http);
-  // The principal of the request's live session; nullopt for /api/ paths, without a cookie,
-  // for an expired session, or when the session's token was revoked or expired meanwhile
-  // (the session then ends).
+  // The principal of the request's live session (shared by every replica on the catalog):
+  // nullopt for /api/ paths, without a cookie, for an ended or expired session, or when the
+  // session's token was revoked or expired meanwhile.
   std::optional<Principal> session_principal(const httplib::Request& req);
+  // Forgets the session looked up for the previous request this thread served; the
+  // pre-routing step calls it first thing.
+  static void new_request();
   // The sign-in form is the one body read from a caller with neither token nor session.
   static bool accepts_anonymous_body(const httplib::Request& req);
   // The public complaint form's POST (/{owner}/{name}/complaints/new): read without a session,
@@ -41,6 +44,8 @@ class WebUi {
 
  private:
   struct Request;
+  // The request's live session (cookie lv_session), looked up once per request.
+  std::optional<Session> find_session(const httplib::Request& req);
   Request begin(const httplib::Request& req, httplib::Response& res);
   // False after answering 403 when the form's csrf field is not this session's token.
   bool check_csrf(Request& r);

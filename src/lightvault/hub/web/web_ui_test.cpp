@@ -1,5 +1,7 @@
-// The web interface over real HTTP on loopback: sessions, CSRF, inert model cards, private
-// models as 404, expiry and revocation, and file views in the audit trail.
+// The web interface over real HTTP on loopback, on every catalog backend (SQLite; PostgreSQL when
+// Debian's server is installed): sessions, CSRF, inert model cards, private models as 404,
+// expiry and revocation, file views in the audit trail, and sessions shared by two replicas of
+// one catalog.
 #include "lightvault/hub/web/web_ui.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +11,7 @@
 #include <regex>
 #include <thread>
 
+#include "lightvault/hub/catalog/test_postgres.h"
 #include "lightvault/hub/storage/crypto.h"
 #include "lightvault/hub/http/http_server_testutil.h"
 
@@ -83,13 +86,20 @@ const char* kHostileCard =
     "[click me](javascript:alert(2)) and <a href=\"javascript:alert(3)\">raw</a>\n\n"
     "<iframe src=\"https://evil.example/\"></iframe>\n\n| metric | value |\n|---|---|\n| ppl | 12.5 |\n";
 
-class WebUiTest : public hub::testing::LoopbackServerTest {
+class WebUiTest : public hub::testing::LoopbackServerTest, public ::testing::WithParamInterface<std::string> {
  protected:
   void SetUp() override { start(8 * 3600); }
   void start(int64_t session_seconds) {
-    make_test_dir("lv_web_");
+    make_test_dir("lv_web_" + GetParam() + "_");
     ServerOptions opt = hub::testing::test_server_options(dir_.string(), kAdminToken);
+    if (GetParam() == "postgres") {
+      auto& pg = hub::testing::TestPostgres::instance();
+      if (!pg.started()) GTEST_SKIP() << "PostgreSQL web tests skipped: " << pg.reason();
+      opt.catalog_url = pg.new_database_url();
+      ASSERT_FALSE(opt.catalog_url.empty());
+    }
     opt.web_session_seconds = session_seconds;
+    options_ = opt;
     start_server(opt);
     api_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
     admin_ = {{"Authorization", std::string("Bearer ") + kAdminToken}};
@@ -120,12 +130,13 @@ class WebUiTest : public hub::testing::LoopbackServerTest {
   }
   std::string audit_text() { return api_->Get("/api/lv/audit/export", admin_)->body; }
 
+  ServerOptions options_;
   std::unique_ptr<httplib::Client> api_;
   httplib::Headers admin_;
   std::string alice_, bob_, alice_token_id_;
 };
 
-TEST_F(WebUiTest, SignInStartsAnHttpOnlyLaxSessionAndEveryPageSendsSecurityHeaders) {
+TEST_P(WebUiTest, SignInStartsAnHttpOnlyLaxSessionAndEveryPageSendsSecurityHeaders) {
   Browser b(port_);
   auto form = b.get("/login");
   ASSERT_EQ(form->status, 200);
@@ -156,7 +167,7 @@ TEST_F(WebUiTest, SignInStartsAnHttpOnlyLaxSessionAndEveryPageSendsSecurityHeade
   EXPECT_TRUE(secure);
 }
 
-TEST_F(WebUiTest, SignInFailsWithABadTokenOrWithoutTheFormsToken) {
+TEST_P(WebUiTest, SignInFailsWithABadTokenOrWithoutTheFormsToken) {
   Browser b(port_);
   auto bad = b.sign_in("hf_lv_not_a_token");
   EXPECT_EQ(bad->status, 403);
@@ -168,7 +179,7 @@ TEST_F(WebUiTest, SignInFailsWithABadTokenOrWithoutTheFormsToken) {
   EXPECT_TRUE(forged.cookie("lv_session").empty());
 }
 
-TEST_F(WebUiTest, AFormPostWithoutItsCsrfTokenOrWithAnotherSessionsIsRefusedAndChangesNothing) {
+TEST_P(WebUiTest, AFormPostWithoutItsCsrfTokenOrWithAnotherSessionsIsRefusedAndChangesNothing) {
   Browser alice(port_), other(port_);
   ASSERT_EQ(alice.sign_in(alice_)->status, 303);
   ASSERT_EQ(other.sign_in(alice_)->status, 303);  // the same user, another session
@@ -198,7 +209,7 @@ TEST_F(WebUiTest, AFormPostWithoutItsCsrfTokenOrWithAnotherSessionsIsRefusedAndC
 
 // Another user's session with its own valid CSRF token, no session at all, an oversized body and
 // a malformed form: each is refused and nothing changes.
-TEST_F(WebUiTest, FormPostsFromOtherUsersStrangersOversizedOrMalformedChangeNothing) {
+TEST_P(WebUiTest, FormPostsFromOtherUsersStrangersOversizedOrMalformedChangeNothing) {
   Browser bob(port_), stranger(port_), alice(port_);
   ASSERT_EQ(bob.sign_in(bob_)->status, 303);
   const std::string bobs = Browser::csrf(bob.get("/settings/tokens")->body);
@@ -235,7 +246,7 @@ TEST_F(WebUiTest, FormPostsFromOtherUsersStrangersOversizedOrMalformedChangeNoth
   EXPECT_EQ(json::parse(info->body)["private"], true);
 }
 
-TEST_F(WebUiTest, AHostileModelCardRendersInert) {
+TEST_P(WebUiTest, AHostileModelCardRendersInert) {
   Browser b(port_);
   ASSERT_EQ(b.sign_in(alice_)->status, 303);
   auto page = b.get("/alice/secret");
@@ -261,7 +272,7 @@ TEST_F(WebUiTest, AHostileModelCardRendersInert) {
   EXPECT_EQ(blob->body.find("<script"), std::string::npos);
 }
 
-TEST_F(WebUiTest, APrivateModelsPagesAre404ToThoseWhoMayNotSeeIt) {
+TEST_P(WebUiTest, APrivateModelsPagesAre404ToThoseWhoMayNotSeeIt) {
   Browser anonymous(port_), bob(port_);
   ASSERT_EQ(bob.sign_in(bob_)->status, 303);
   for (const char* path : {"/alice/secret", "/alice/secret/tree/main", "/alice/secret/blob/main/config.json",
@@ -283,7 +294,7 @@ TEST_F(WebUiTest, APrivateModelsPagesAre404ToThoseWhoMayNotSeeIt) {
   EXPECT_EQ(bob.get("/alice/secret/settings")->status, 403);
 }
 
-TEST_F(WebUiTest, FileViewsAreAuditedLikeDownloads) {
+TEST_P(WebUiTest, FileViewsAreAuditedLikeDownloads) {
   Browser b(port_);
   ASSERT_EQ(b.sign_in(alice_)->status, 303);
   auto page = b.get("/alice/secret/blob/main/config.json");
@@ -299,7 +310,7 @@ TEST_F(WebUiTest, FileViewsAreAuditedLikeDownloads) {
   EXPECT_EQ(file->body, "{\"dim\": 64}");
 }
 
-TEST_F(WebUiTest, TheJsonApiNeverTakesTheSessionCookie) {
+TEST_P(WebUiTest, TheJsonApiNeverTakesTheSessionCookie) {
   Browser b(port_);
   ASSERT_EQ(b.sign_in(alice_)->status, 303);
   EXPECT_EQ(b.get("/api/whoami-v2")->status, 401);
@@ -307,7 +318,7 @@ TEST_F(WebUiTest, TheJsonApiNeverTakesTheSessionCookie) {
   EXPECT_EQ(r->status, 401);
 }
 
-TEST_F(WebUiTest, SignOutEndsTheSessionOnTheServer) {
+TEST_P(WebUiTest, SignOutEndsTheSessionOnTheServer) {
   Browser b(port_);
   ASSERT_EQ(b.sign_in(alice_)->status, 303);
   std::string id = b.cookie("lv_session");
@@ -322,7 +333,7 @@ TEST_F(WebUiTest, SignOutEndsTheSessionOnTheServer) {
   EXPECT_EQ(b.get("/alice/secret")->status, 404);
 }
 
-TEST_F(WebUiTest, ARevokedTokensSessionsEnd) {
+TEST_P(WebUiTest, ARevokedTokensSessionsEnd) {
   Browser b(port_);
   ASSERT_EQ(b.sign_in(alice_)->status, 303);
   ASSERT_EQ(b.get("/alice/secret")->status, 200);
@@ -333,7 +344,7 @@ TEST_F(WebUiTest, ARevokedTokensSessionsEnd) {
   EXPECT_EQ(b.sign_in(alice_)->status, 403);
 }
 
-TEST_F(WebUiTest, TokensCreatedOnThePageAreShownOnceAndNoWiderThanTheSession) {
+TEST_P(WebUiTest, TokensCreatedOnThePageAreShownOnceAndNoWiderThanTheSession) {
   Browser b(port_);
   ASSERT_EQ(b.sign_in(bob_)->status, 303);  // signed in with a read token
   std::string csrf = Browser::csrf(b.get("/settings/tokens")->body);
@@ -350,7 +361,7 @@ TEST_F(WebUiTest, TokensCreatedOnThePageAreShownOnceAndNoWiderThanTheSession) {
   EXPECT_EQ(who->status, 200);
 }
 
-TEST_F(WebUiTest, TheAuditPageIsForAdminsAndFilters) {
+TEST_P(WebUiTest, TheAuditPageIsForAdminsAndFilters) {
   Browser alice(port_), admin(port_);
   ASSERT_EQ(alice.sign_in(alice_)->status, 303);
   EXPECT_EQ(alice.get("/audit")->status, 403);
@@ -367,8 +378,8 @@ TEST_F(WebUiTest, TheAuditPageIsForAdminsAndFilters) {
   EXPECT_EQ(json::parse(jsonl->body.substr(0, jsonl->body.find('\n')))["action"], "repo.create");
   auto paged = admin.get("/audit?before=3");
   ASSERT_EQ(paged->status, 200);
-  EXPECT_NE(paged->body.find("<td class=\"num\">2</td>"), std::string::npos);
-  EXPECT_EQ(paged->body.find("<td class=\"num\">3</td>"), std::string::npos);
+  EXPECT_NE(paged->body.find("<td class=\"num\" data-label=\"#\">2</td>"), std::string::npos);
+  EXPECT_EQ(paged->body.find("<td class=\"num\" data-label=\"#\">3</td>"), std::string::npos);
 }
 
 class WebUiExpiryTest : public WebUiTest {
@@ -376,13 +387,46 @@ class WebUiExpiryTest : public WebUiTest {
   void SetUp() override { start(1); }
 };
 
-TEST_F(WebUiExpiryTest, SessionsExpire) {
+TEST_P(WebUiExpiryTest, SessionsExpire) {
   Browser b(port_);
   ASSERT_EQ(b.sign_in(alice_)->status, 303);
   ASSERT_EQ(b.get("/alice/secret")->status, 200);
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
   EXPECT_EQ(b.get("/alice/secret")->status, 404);
 }
+
+// Two replicas of the hub on one catalog and data folder, as behind a load balancer: a session
+// started on one is live on the other, and ends on both.
+TEST_P(WebUiTest, SessionsAreSharedByReplicasOfOneCatalog) {
+  ServerOptions second = options_;
+  second.admin_token = "";  // the admin exists already
+  auto other = HubServer::open(second);
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  auto other_port = (*other)->start_background();
+  ASSERT_TRUE(other_port.ok()) << other_port.error().message;
+
+  Browser here(port_);
+  ASSERT_EQ(here.sign_in(alice_)->status, 303);
+  Browser there(*other_port);
+  there.set_cookie("lv_session", here.cookie("lv_session"));
+  auto page = there.get("/alice/secret/settings");
+  ASSERT_EQ(page->status, 200) << page->body;
+  // The form's CSRF token is the session's, so a form from one replica posts to the other.
+  std::string csrf = Browser::csrf(page->body);
+  EXPECT_EQ(csrf, Browser::csrf(here.get("/alice/secret/settings")->body));
+  ASSERT_EQ(here.post("/alice/secret/settings/grants", {{"subject", "user:bob"}, {"role", "read"}, {"csrf", csrf}})->status, 303);
+  EXPECT_EQ(grants(), json::parse(R"([{"subject":"user:bob","role":"read"}])"));
+
+  ASSERT_EQ(there.post("/logout", {{"csrf", csrf}})->status, 303);  // signed out on the other
+  EXPECT_EQ(here.get("/alice/secret")->status, 404);
+  EXPECT_EQ(here.get("/")->body.find("Sign out"), std::string::npos);
+  other->reset();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, WebUiTest, ::testing::Values("sqlite", "postgres"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, WebUiExpiryTest, ::testing::Values("sqlite", "postgres"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 }  // namespace
 }  // namespace lv::hub::web
