@@ -181,14 +181,16 @@ class Pool {
   }
 
   void grow(int workers) {
+    // A new worker starts from the generation before the job this caller is about to post, so
+    // that it takes part in that job rather than waiting for the next one.
+    const uint32_t posted = generation_.load(std::memory_order_acquire);
     while (static_cast<int>(workers_.size()) < workers) {
-      workers_.emplace_back([this, index = static_cast<int>(workers_.size())] { worker_loop(index); });
+      workers_.emplace_back([this, index = static_cast<int>(workers_.size()), posted] { worker_loop(index, posted); });
       workers_.back().detach();
     }
   }
 
-  void worker_loop(int index) {
-    uint32_t seen = generation_.load(std::memory_order_acquire);
+  void worker_loop(int index, uint32_t seen) {
     for (;;) {
       auto posted = [&] { return generation_.load(std::memory_order_acquire) != seen; };
       if (!spin_.spin(posted)) {

@@ -59,8 +59,7 @@ json value(const std::string& raw) {
     // Items end at commas outside quotes: ["a, b", c] has two.
     std::string item;
     char quote = 0;
-    for (size_t i = 0; i <= inner.size(); ++i) {
-      char c = i < inner.size() ? inner[i] : ',';
+    for (char c : inner) {
       if (quote) {
         if (c == quote) quote = 0;
       } else if (c == '"' || c == '\'') {
