@@ -6,6 +6,9 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "lightvault/hub/audit/audit_log.h"
 #include "lightvault/hub/catalog/catalog.h"
 #include "lightvault/hub/access/permissions.h"
 
@@ -30,5 +33,9 @@ struct Caller {
 // The principal of an administrator acting on the data folder directly (no server, no token):
 // all scopes, no token id in its audit entries.
 Caller local_caller(const User& admin, const std::string& request_id);
+
+// The audit entry of something `caller` did: who, with which token, from where, on what.
+AuditEntry audit_entry(const Caller& caller, const std::string& action, const std::string& resource,
+                       const char* outcome, nlohmann::json details, const std::string& org);
 
 }  // namespace lv::hub

@@ -120,21 +120,6 @@ std::string first_chars(const std::string& text, size_t max_chars) {
 ComplaintService::ComplaintService(Catalog& catalog, AuditWriter& audit, HubService& hub)
     : catalog_(catalog), store_(catalog), audit_(audit), hub_(hub) {}
 
-AuditEntry ComplaintService::entry(const Caller& caller, const std::string& action, const std::string& resource,
-                                   const char* outcome, json details, const std::string& org) const {
-  AuditEntry e;
-  e.actor = caller.who.name();
-  e.token_id = caller.who.token ? caller.who.token->id : "";
-  e.action = action;
-  e.resource = resource;
-  e.outcome = outcome;
-  e.client = caller.client;
-  e.request_id = caller.request_id;
-  e.org = org;
-  e.details = std::move(details);
-  return e;
-}
-
 ServiceError ComplaintService::refuse(const Caller& caller, const std::string& action, const std::string& resource,
                                       ServiceError error, const std::string& org) {
   return hub_.refuse(caller, action, resource, std::move(error), org);
@@ -192,7 +177,7 @@ Outcome<ComplaintReceipt> ComplaintService::receive(const Caller& caller, const 
   c.secret_hash = crypto::sha256_hex(receipt.secret);
   Status st = audit_.in_transaction([&](AuditEntry& e) -> Status {
     LV_RETURN_IF_ERROR(store_.insert(c));
-    e = entry(caller, action, resource, kAuditAllowed,
+    e = audit_entry(caller, action, resource, kAuditAllowed,
               json{{"id", c.id}, {"due", complaint_time(c.due_at)}, {"subject", first_chars(c.subject, kMaxComplaintSubject)}},
               org);
     return Status::Ok();
@@ -315,7 +300,7 @@ Outcome<Complaint> ComplaintService::decide(const Caller& caller, const std::str
     }
     json details{{"id", id}, {"status", std::string(to_string(*to))}};
     if (closing) details["resolution"] = first_chars(resolution, 200);
-    e = entry(caller, action, c.repo, kAuditAllowed, std::move(details), c.org);
+    e = audit_entry(caller, action, c.repo, kAuditAllowed, std::move(details), c.org);
     return Status::Ok();
   });
   if (!st.ok()) {
@@ -347,7 +332,7 @@ Outcome<bool> ComplaintService::set_public_channel(const Caller& caller, const s
   const std::string org = repo->owner_kind == OwnerKind::kOrg ? repo->owner : "";
   Status st = audit_.in_transaction([&](AuditEntry& e) -> Status {
     LV_RETURN_IF_ERROR(store_.set_channel_public(repo->id, open));
-    e = entry(caller, action, repo->full_name(), kAuditAllowed, json{{"public", open}}, org);
+    e = audit_entry(caller, action, repo->full_name(), kAuditAllowed, json{{"public", open}}, org);
     return Status::Ok();
   });
   if (!st.ok()) return internal(st.error());
@@ -383,7 +368,7 @@ Outcome<Done> ComplaintService::set_org_webhook(const Caller& caller, const std:
     LV_RETURN_IF_ERROR(store_.set_org_webhook((*org)->id, url));
     json details{{"set", !url.empty()}};
     if (host) details["host"] = *host;
-    e = entry(caller, action, org_name, kAuditAllowed, std::move(details), org_name);
+    e = audit_entry(caller, action, org_name, kAuditAllowed, std::move(details), org_name);
     return Status::Ok();
   });
   if (!st.ok()) return internal(st.error());
@@ -419,7 +404,7 @@ size_t ComplaintService::notify_overdue(const NoticeSender& send, int64_t now) {
       continue;
     }
     ++delivered;
-    AuditEntry e = entry(hub_itself, "complaint.notify", c.repo, kAuditAllowed, json{{"id", c.id}, {"status", *answer}}, c.org);
+    AuditEntry e = audit_entry(hub_itself, "complaint.notify", c.repo, kAuditAllowed, json{{"id", c.id}, {"status", *answer}}, c.org);
     e.actor = "lightvault";  // the hub itself, as at its first start
     if (Status st = audit_.append(std::move(e)); !st.ok()) std::cerr << "audit append failed: " << st.error().message << "\n";
   }

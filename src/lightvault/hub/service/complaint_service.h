@@ -97,8 +97,6 @@ class ComplaintService {
 
  private:
   Result<std::optional<Repo>> visible_target(const Caller& caller, const std::string& owner, const std::string& name);
-  AuditEntry entry(const Caller& caller, const std::string& action, const std::string& resource, const char* outcome,
-                   nlohmann::json details, const std::string& org) const;
   ServiceError refuse(const Caller& caller, const std::string& action, const std::string& resource, ServiceError error,
                       const std::string& org = "");
 

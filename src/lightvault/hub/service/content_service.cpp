@@ -101,21 +101,6 @@ ContentService::ContentService(HubService& hub, Catalog& catalog, BlobStore& blo
       text_tokenizers_(std::move(text_tokenizers)),
       workers_(std::max<std::ptrdiff_t>(1, static_cast<std::ptrdiff_t>(std::thread::hardware_concurrency()))) {}
 
-AuditEntry ContentService::entry(const Caller& caller, const std::string& action, const std::string& resource,
-                                 json details, const std::string& org) const {
-  AuditEntry e;
-  e.actor = caller.who.name();
-  e.token_id = caller.who.token ? caller.who.token->id : "";
-  e.action = action;
-  e.resource = resource;
-  e.outcome = kAuditAllowed;
-  e.client = caller.client;
-  e.request_id = caller.request_id;
-  e.org = org;
-  e.details = std::move(details);
-  return e;
-}
-
 Outcome<ContentService::RepoContext> ContentService::authorize(const Caller& caller, const std::string& repo,
                                                                const std::string& action) {
   const std::string resource = repo.empty() ? "content" : repo;
@@ -215,7 +200,7 @@ Outcome<MarkedContent> ContentService::mark_image(const Caller& caller, const Im
   bool duplicate = false;
   Status st = audit_.in_transaction([&](AuditEntry& e) -> Status {
     LV_RETURN_IF_ERROR(payloads_.record(row, &duplicate));
-    e = entry(caller, kAction, resource, details, org);
+    e = audit_entry(caller, kAction, resource, kAuditAllowed, details, org);
     return Status::Ok();
   });
   if (!st.ok()) {
@@ -284,7 +269,7 @@ Outcome<Detection> ContentService::detect_image(const Caller& caller, const Repo
                {"payload", payload.empty() ? json(nullptr) : json(payload)},
                {"issued", !d.report["issued"].is_null()},
                {"repo", context.repo ? json(resource) : json(nullptr)}};
-  Status st = audit_.append(entry(caller, kAction, resource, std::move(details), org));
+  Status st = audit_.append(audit_entry(caller, kAction, resource, kAuditAllowed, std::move(details), org));
   if (!st.ok()) return internal(st.error());
   return d;
 }
@@ -372,7 +357,7 @@ Outcome<Detection> ContentService::detect_text(const Caller& caller, const RepoC
                  {"z", t.z},
                  {"found", t.found}};
     if (created) details["key_created"] = true;
-    e = entry(caller, kAction, resource, std::move(details), org);
+    e = audit_entry(caller, kAction, resource, kAuditAllowed, std::move(details), org);
     return Status::Ok();
   });
   if (!st.ok()) {
@@ -419,7 +404,7 @@ Outcome<std::string> ContentService::text_watermark_key(const Caller& caller, co
   Status st = audit_.in_transaction([&](AuditEntry& e) -> Status {
     bool created = false;
     LV_ASSIGN_OR_RETURN(key, org_keys_.text_watermark_key(*org, &created));
-    e = entry(caller, kAction, org_name, json{{"kind", "text_watermark"}, {"created", created}}, org_name);
+    e = audit_entry(caller, kAction, org_name, kAuditAllowed, json{{"kind", "text_watermark"}, {"created", created}}, org_name);
     return Status::Ok();
   });
   if (!st.ok()) {
@@ -437,7 +422,7 @@ Outcome<bool> ContentService::create_image_watermark_key(const Caller& caller, c
   Status st = audit_.in_transaction([&](AuditEntry& e) -> Status {
     LV_ASSIGN_OR_RETURN(auto key, org_keys_.get_or_create(*org, OrgKeyKind::kImageWatermark, &created));
     crypto::secure_zero(key.data(), key.size());
-    e = entry(caller, kAction, org_name, json{{"kind", "image_watermark"}, {"created", created}}, org_name);
+    e = audit_entry(caller, kAction, org_name, kAuditAllowed, json{{"kind", "image_watermark"}, {"created", created}}, org_name);
     return Status::Ok();
   });
   if (!st.ok()) {

@@ -111,8 +111,6 @@ class ContentService {
   // repository (or it was issued without one).
   nlohmann::ordered_json issued(const Caller& caller, const std::string& payload);
   Outcome<std::shared_ptr<const TextTokenizer>> repo_tokenizer(const Repo& repo);
-  AuditEntry entry(const Caller& caller, const std::string& action, const std::string& resource,
-                   nlohmann::json details, const std::string& org) const;
 
   HubService& hub_;
   Catalog& catalog_;

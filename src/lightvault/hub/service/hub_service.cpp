@@ -75,24 +75,9 @@ HubService::HubService(Catalog& catalog, BlobStore& blobs, MasterKeyring& keyrin
 
 // ---- plumbing
 
-AuditEntry HubService::entry(const Caller& caller, const std::string& action, const std::string& resource,
-                             const char* outcome, json details, const std::string& org) const {
-  AuditEntry e;
-  e.actor = caller.who.name();
-  e.token_id = caller.who.token ? caller.who.token->id : "";
-  e.action = action;
-  e.resource = resource;
-  e.outcome = outcome;
-  e.client = caller.client;
-  e.request_id = caller.request_id;
-  e.org = org;
-  e.details = std::move(details);
-  return e;
-}
-
 void HubService::audit_event(const Caller& caller, const std::string& action, const std::string& resource,
                              const char* outcome, json details, const std::string& org) {
-  Status st = audit_.append(entry(caller, action, resource, outcome, std::move(details), org));
+  Status st = audit_.append(audit_entry(caller, action, resource, outcome, std::move(details), org));
   if (!st.ok()) std::cerr << "audit append failed: " << st.error().message << "\n";
 }
 
@@ -108,7 +93,7 @@ Status HubService::change(const Caller& caller, const std::string& action, const
   return audit_.in_transaction([&](AuditEntry& e) -> Status {
     json details = json::object();
     LV_RETURN_IF_ERROR(fn(details));
-    e = entry(caller, action, resource, kAuditAllowed, std::move(details), org);
+    e = audit_entry(caller, action, resource, kAuditAllowed, std::move(details), org);
     return Status::Ok();
   });
 }

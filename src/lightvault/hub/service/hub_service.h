@@ -294,8 +294,6 @@ class HubService {
   Catalog& catalog() { return catalog_; }
 
  private:
-  AuditEntry entry(const Caller& caller, const std::string& action, const std::string& resource, const char* outcome,
-                   nlohmann::json details, const std::string& org) const;
   // `fn` and its audit entry in one transaction. A failure of `fn` is audited as an error
   // and returned with `code_on_failure` (kConflict when the state it checked moved).
   Status change(const Caller& caller, const std::string& action, const std::string& resource, const std::string& org,
