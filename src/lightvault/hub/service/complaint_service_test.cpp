@@ -5,78 +5,29 @@
 
 #include <gtest/gtest.h>
 
-#include "lightvault/hub/catalog/test_postgres.h"
-#include "lightvault/hub/storage/blob_store_testutil.h"
+#include "lightvault/hub/service/service_testutil.h"
 
 namespace lv::hub {
 namespace {
 
 using json = nlohmann::json;
 
-class ComplaintServiceTest : public ::testing::TestWithParam<std::string> {
+class ComplaintServiceTest : public testing::ServiceBackendTest {
  protected:
   void SetUp() override {
-    std::string url;
-    if (GetParam() == "postgres") {
-      auto& pg = testing::TestPostgres::instance();
-      if (!pg.started()) GTEST_SKIP() << "PostgreSQL complaint tests skipped: " << pg.reason();
-      url = pg.new_database_url();
-      ASSERT_FALSE(url.empty());
-    }
-    auto c = Catalog::open(dir_.path(), url);
-    ASSERT_TRUE(c.ok()) << c.error().message;
-    catalog_ = std::move(*c);
-    keyring_ = MasterKeyring::in_memory({crypto::random_key().value()});
-    BlobStoreOptions bopt;
-    bopt.data_dir = dir_.path();
-    bopt.fsync = false;
-    auto b = BlobStore::open(bopt, keyring_);
-    ASSERT_TRUE(b.ok()) << b.error().message;
-    blobs_ = std::move(*b);
-    audit_ = std::make_unique<AuditWriter>(*catalog_, crypto::random_key().value());
-    hub_ = std::make_unique<HubService>(*catalog_, *blobs_, *keyring_, *audit_);
-    complaints_ = std::make_unique<ComplaintService>(*catalog_, *audit_, *hub_);
-    auto admin = catalog_->create_user("admin", true);
-    ASSERT_TRUE(admin.ok());
-    admin_ = local_caller(*admin, "test");
+    ServiceBackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    complaints_ = std::make_unique<ComplaintService>(*catalog_, *audit_, *service_);
     ASSERT_TRUE(catalog_->create_user("alice").ok());
-    ASSERT_TRUE(hub_->create_repo(user("alice"), "alice", "model", Visibility::kPrivate).ok());
+    ASSERT_TRUE(service_->create_repo(user("alice"), "alice", "model", Visibility::kPrivate).ok());
     ASSERT_TRUE(catalog_->create_user("bob").ok());
   }
 
-  Caller user(const std::string& name, unsigned scopes = kScopeRead | kScopeWrite | kScopeAdmin) {
-    auto found = catalog_->find_user(name);
-    EXPECT_TRUE(found.ok() && found->has_value()) << name;
-    Caller c;
-    c.who.user = **found;
-    c.who.scopes = scopes;
-    c.client = "127.0.0.1:1";
-    c.request_id = "req-" + name;
-    return c;
-  }
   static Caller anonymous() { return Caller{Principal{}, "192.0.2.7:4000", "req-anon"}; }
   static ComplaintRequest request(std::string subject = "Wrong answer", std::string text = "It said the moon is cheese.") {
     return ComplaintRequest{"alice/model", std::move(subject), std::move(text), ""};
   }
-  std::vector<json> trail(const std::string& action) {
-    std::vector<json> out;
-    auto rows = catalog_->audit_rows(1, 100000);
-    EXPECT_TRUE(rows.ok());
-    for (auto& r : *rows) {
-      json e = json::parse(r.json);
-      if (e["action"] == action) out.push_back(e);
-    }
-    return out;
-  }
-
-  testing::TempDir dir_;
-  std::unique_ptr<Catalog> catalog_;
-  std::shared_ptr<MasterKeyring> keyring_;
-  std::unique_ptr<BlobStore> blobs_;
-  std::unique_ptr<AuditWriter> audit_;
-  std::unique_ptr<HubService> hub_;
   std::unique_ptr<ComplaintService> complaints_;
-  Caller admin_;
 };
 
 TEST(ComplaintText, FirstCharsCutsBetweenCodePoints) {

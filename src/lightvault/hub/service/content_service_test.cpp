@@ -8,8 +8,7 @@
 #include <cstring>
 
 #include "cli/hub_text_tokenizer.h"
-#include "lightvault/hub/catalog/test_postgres.h"
-#include "lightvault/hub/storage/blob_store_testutil.h"
+#include "lightvault/hub/service/service_testutil.h"
 #include "lightvault/mark/image_testing.h"
 
 namespace lv::hub {
@@ -42,32 +41,18 @@ std::string llama2c_tokenizer(const std::vector<std::string>& pieces) {
   return out;
 }
 
-class ContentServiceTest : public ::testing::TestWithParam<std::string> {
+class ContentServiceTest : public testing::ServiceBackendTest {
  protected:
   void SetUp() override {
-    std::string url;
-    if (GetParam() == "postgres") {
-      auto& pg = testing::TestPostgres::instance();
-      if (!pg.started()) GTEST_SKIP() << "PostgreSQL service tests skipped: " << pg.reason();
-      url = pg.new_database_url();
-      ASSERT_FALSE(url.empty());
-    }
-    catalog_ = Catalog::open(dir_.path(), url).value();
-    keyring_ = MasterKeyring::in_memory({crypto::random_key().value()});
-    BlobStoreOptions bopt;
-    bopt.data_dir = dir_.path();
-    bopt.fsync = false;
-    blobs_ = BlobStore::open(bopt, keyring_).value();
-    audit_ = std::make_unique<AuditWriter>(*catalog_, crypto::random_key().value());
-    hub_ = std::make_unique<HubService>(*catalog_, *blobs_, *keyring_, *audit_);
-    content_ = std::make_unique<ContentService>(*hub_, *catalog_, *blobs_, *keyring_, *audit_,
+    ServiceBackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    content_ = std::make_unique<ContentService>(*service_, *catalog_, *blobs_, *keyring_, *audit_,
                                                 [this](const std::string& path, const std::string& name) {
                                                   loads_.push_back(name);
                                                   return cli::load_engine_text_tokenizer(path, name);
                                                 });
-    admin_ = local_caller(catalog_->create_user("admin", true).value(), "test");
-    ASSERT_TRUE(hub_->create_org(admin_, "acme", "").ok());
-    ASSERT_TRUE(hub_->create_repo(admin_, "acme", "m", Visibility::kPrivate).ok());
+    ASSERT_TRUE(service_->create_org(admin_, "acme", "").ok());
+    ASSERT_TRUE(service_->create_repo(admin_, "acme", "m", Visibility::kPrivate).ok());
     ASSERT_TRUE(catalog_->create_user("bob").ok());
     bob_.who.user = *catalog_->find_user("bob").value();
     bob_.who.scopes = kScopeRead;
@@ -75,34 +60,19 @@ class ContentServiceTest : public ::testing::TestWithParam<std::string> {
   }
 
   void put_file(const std::string& path, const std::string& text) {
-    auto repo = hub_->begin_upload(admin_, "acme", "m", {});
+    auto repo = service_->begin_upload(admin_, "acme", "m", {});
     ASSERT_TRUE(repo.ok());
-    auto up = hub_->upload(admin_, *repo, {}, [&](const std::function<bool(const char*, size_t)>& sink) {
+    auto up = service_->upload(admin_, *repo, {}, [&](const std::function<bool(const char*, size_t)>& sink) {
       return sink(text.data(), text.size());
     });
     ASSERT_TRUE(up.ok()) << up.error().message;
     CommitRequest req;
     req.add.push_back(FileEntry{path, up->sha256, up->size});
-    ASSERT_TRUE(hub_->create_commit(admin_, "acme", "m", std::move(req)).ok());
+    ASSERT_TRUE(service_->create_commit(admin_, "acme", "m", std::move(req)).ok());
   }
-  std::vector<json> trail(const std::string& action) {
-    std::vector<json> out;
-    for (auto& r : catalog_->audit_rows(1, 100000).value()) {
-      json e = json::parse(r.json);
-      if (e["action"] == action) out.push_back(e);
-    }
-    return out;
-  }
-
-  testing::TempDir dir_;
-  std::unique_ptr<Catalog> catalog_;
-  std::shared_ptr<MasterKeyring> keyring_;
-  std::unique_ptr<BlobStore> blobs_;
-  std::unique_ptr<AuditWriter> audit_;
-  std::unique_ptr<HubService> hub_;
   std::unique_ptr<ContentService> content_;
   std::vector<std::string> loads_;
-  Caller admin_, bob_;
+  Caller bob_;
 };
 
 TEST_P(ContentServiceTest, ErrorCodes) {

@@ -4,9 +4,7 @@
 // content use cases write them.
 #include <gtest/gtest.h>
 
-#include "lightvault/hub/catalog/test_postgres.h"
-#include "lightvault/hub/service/hub_service.h"
-#include "lightvault/hub/storage/blob_store_testutil.h"
+#include "lightvault/hub/service/service_testutil.h"
 
 namespace lv::hub {
 namespace {
@@ -41,41 +39,12 @@ std::string card_without_cleaning() {
   return card;
 }
 
-class HubServiceComplianceTest : public ::testing::TestWithParam<std::string> {
+class HubServiceComplianceTest : public testing::ServiceBackendTest {
  protected:
   void SetUp() override {
-    std::string url;
-    if (GetParam() == "postgres") {
-      auto& pg = testing::TestPostgres::instance();
-      if (!pg.started()) GTEST_SKIP() << "PostgreSQL service tests skipped: " << pg.reason();
-      url = pg.new_database_url();
-      ASSERT_FALSE(url.empty());
-    }
-    auto c = Catalog::open(dir_.path(), url);
-    ASSERT_TRUE(c.ok()) << c.error().message;
-    catalog_ = std::move(*c);
-    keyring_ = MasterKeyring::in_memory({crypto::random_key().value()});
-    BlobStoreOptions bopt;
-    bopt.data_dir = dir_.path();
-    bopt.fsync = false;
-    auto b = BlobStore::open(bopt, keyring_);
-    ASSERT_TRUE(b.ok()) << b.error().message;
-    blobs_ = std::move(*b);
-    audit_ = std::make_unique<AuditWriter>(*catalog_, crypto::random_key().value());
-    service_ = std::make_unique<HubService>(*catalog_, *blobs_, *keyring_, *audit_);
-    auto admin = catalog_->create_user("admin", true);
-    ASSERT_TRUE(admin.ok());
-    admin_ = local_caller(*admin, "test");
+    ServiceBackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     for (const char* name : {"alice", "bob"}) ASSERT_TRUE(service_->create_user(admin_, name, false).ok());
-  }
-
-  Caller user(const std::string& name) {
-    Caller c;
-    c.who.user = catalog_->find_user(name).value().value();
-    c.who.scopes = kScopeRead | kScopeWrite | kScopeAdmin;
-    c.client = "127.0.0.1:1";
-    c.request_id = "req-" + name;
-    return c;
   }
 
   // Uploads `files` (path -> text) and commits them on main as the whole tree.
@@ -113,14 +82,6 @@ class HubServiceComplianceTest : public ::testing::TestWithParam<std::string> {
     auto last = catalog_->last_audit().value();
     return last ? json::parse(last->json) : json();
   }
-
-  testing::TempDir dir_;
-  std::unique_ptr<Catalog> catalog_;
-  std::shared_ptr<MasterKeyring> keyring_;
-  std::unique_ptr<BlobStore> blobs_;
-  std::unique_ptr<AuditWriter> audit_;
-  std::unique_ptr<HubService> service_;
-  Caller admin_;
 };
 
 TEST_P(HubServiceComplianceTest, ACommitCarriesItsCardCheck) {

@@ -9,61 +9,15 @@
 #include <algorithm>
 #include <map>
 
-#include "lightvault/hub/storage/blob_store_testutil.h"
-#include "lightvault/hub/catalog/test_postgres.h"
+#include "lightvault/hub/service/service_testutil.h"
 
 namespace lv::hub {
 namespace {
 
 using json = nlohmann::json;
 
-class HubServiceTest : public ::testing::TestWithParam<std::string> {
+class HubServiceTest : public testing::ServiceBackendTest {
  protected:
-  void SetUp() override {
-    std::string url;
-    if (GetParam() == "postgres") {
-      auto& pg = testing::TestPostgres::instance();
-      if (!pg.started()) GTEST_SKIP() << "PostgreSQL service tests skipped: " << pg.reason();
-      url = pg.new_database_url();
-      ASSERT_FALSE(url.empty());
-    }
-    auto c = Catalog::open(dir_.path(), url);
-    ASSERT_TRUE(c.ok()) << c.error().message;
-    catalog_ = std::move(*c);
-    keyring_ = MasterKeyring::in_memory({crypto::random_key().value()});
-    BlobStoreOptions bopt;
-    bopt.data_dir = dir_.path();
-    bopt.fsync = false;
-    auto b = BlobStore::open(bopt, keyring_);
-    ASSERT_TRUE(b.ok()) << b.error().message;
-    blobs_ = std::move(*b);
-    audit_ = std::make_unique<AuditWriter>(*catalog_, crypto::random_key().value());
-    service_ = std::make_unique<HubService>(*catalog_, *blobs_, *keyring_, *audit_);
-    auto admin = catalog_->create_user("admin", true);
-    ASSERT_TRUE(admin.ok());
-    admin_ = local_caller(*admin, "test");
-  }
-
-  Caller user(const std::string& name, unsigned scopes = kScopeRead | kScopeWrite | kScopeAdmin) {
-    auto found = catalog_->find_user(name);
-    EXPECT_TRUE(found.ok() && found->has_value()) << name;
-    Caller c;
-    c.who.user = **found;
-    c.who.scopes = scopes;
-    c.client = "127.0.0.1:1";
-    c.request_id = "req-" + name;
-    return c;
-  }
-
-  // The audit entries, oldest first, parsed.
-  std::vector<json> trail() {
-    std::vector<json> out;
-    auto rows = catalog_->audit_rows(1, 100000);
-    EXPECT_TRUE(rows.ok());
-    for (auto& r : *rows) out.push_back(json::parse(r.json));
-    return out;
-  }
-
   // Uploads `text` to the repository as `who` and commits it at `path` on main.
   Outcome<Commit> put_file(const Caller& who, const std::string& repo, const std::string& path, const std::string& text,
                            std::optional<std::string> parent = std::nullopt) {
@@ -83,13 +37,6 @@ class HubServiceTest : public ::testing::TestWithParam<std::string> {
     return std::move(made->commit);
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<Catalog> catalog_;
-  std::shared_ptr<MasterKeyring> keyring_;
-  std::unique_ptr<BlobStore> blobs_;
-  std::unique_ptr<AuditWriter> audit_;
-  std::unique_ptr<HubService> service_;
-  Caller admin_;
 };
 
 TEST_P(HubServiceTest, ConflictsAreCodesNotText) {
