@@ -52,14 +52,15 @@ class HubServiceComplianceTest : public testing::ServiceBackendTest {
                                const std::map<std::string, std::string>& files) {
     CommitRequest req;
     req.replace = true;
-    for (auto& [path, text] : files) {
+    for (auto& file : files) {
+      const std::string& text = file.second;  // clang 14 lambdas cannot capture structured bindings
       auto r = service_->begin_upload(who, owner, name, {});
       if (!r.ok()) return r.error();
       auto up = service_->upload(who, *r, {}, [&](const std::function<bool(const char*, size_t)>& sink) {
         return sink(text.data(), text.size());
       });
       if (!up.ok()) return up.error();
-      req.add.push_back(FileEntry{path, up->sha256, up->size});
+      req.add.push_back(FileEntry{file.first, up->sha256, up->size});
     }
     return service_->create_commit(who, owner, name, req);
   }
