@@ -1,7 +1,7 @@
 // libFuzzer target: how complaint fields (untrusted text from anyone, no account needed) are
-// measured and cut: complaint_text_length's hand-written UTF-8 check against utf8proc's
-// decoder, and first_chars never cutting a code point in two. Never a crash, never a
-// disagreement.
+// measured and cut: complaint_text_length (valid UTF-8, no control character but tab and,
+// where allowed, line breaks) against the rule computed here, and first_chars never cutting
+// a code point in two. Never a crash, never a disagreement.
 #include <utf8proc.h>
 
 #include <algorithm>

@@ -22,7 +22,7 @@ void HubServer::Impl::admin_routes() {
     auto users = service->list_users(ctx.caller());
     if (!users.ok()) return send_failure(res, users.error());
     json out = json::array();
-    for (auto& u : *users) out.push_back({{"name", u.name}, {"site_admin", u.site_admin}, {"created", iso_time(u.created_at)}});
+    for (auto& u : *users) out.push_back({{"name", u.name}, {"site_admin", u.site_admin}, {"created", utc_rfc3339(u.created_at, true)}});
     send_json(res, 200, out);
   });
 
@@ -146,7 +146,7 @@ void HubServer::Impl::admin_routes() {
     if (!tokens.ok()) return send_failure(res, tokens.error());
     json out = json::array();
     for (auto& t : *tokens) {
-      out.push_back({{"id", t.id}, {"name", t.name}, {"scopes", scopes_to_string(t.scopes)}, {"created", iso_time(t.created_at)},
+      out.push_back({{"id", t.id}, {"name", t.name}, {"scopes", scopes_to_string(t.scopes)}, {"created", utc_rfc3339(t.created_at, true)},
                      {"expires_at", t.expires_at}, {"revoked", t.revoked_at != 0}});
     }
     send_json(res, 200, out);

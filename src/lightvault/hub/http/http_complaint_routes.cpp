@@ -8,7 +8,7 @@ namespace lv::hub {
 
 namespace {
 
-json time_or_null(int64_t t) { return t == 0 ? json(nullptr) : json(complaint_time(t)); }
+json time_or_null(int64_t t) { return t == 0 ? json(nullptr) : json(utc_rfc3339(t, true)); }
 
 // What the owners see.
 json owner_view(const Complaint& c, int64_t now) {
@@ -19,8 +19,8 @@ json owner_view(const Complaint& c, int64_t now) {
               {"text", c.text},
               {"contact", c.contact},
               {"complainant", c.complainant},
-              {"received", complaint_time(c.received_at)},
-              {"due", complaint_time(c.due_at)},
+              {"received", utc_rfc3339(c.received_at, true)},
+              {"due", utc_rfc3339(c.due_at, true)},
               {"overdue", c.overdue(now)},
               {"acknowledged", time_or_null(c.acknowledged_at)},
               {"closed", time_or_null(c.closed_at)},
@@ -34,8 +34,8 @@ json complainant_view(const Complaint& c, int64_t now) {
               {"repo", c.repo},
               {"status", std::string(to_string(c.status))},
               {"subject", c.subject},
-              {"received", complaint_time(c.received_at)},
-              {"due", complaint_time(c.due_at)},
+              {"received", utc_rfc3339(c.received_at, true)},
+              {"due", utc_rfc3339(c.due_at, true)},
               {"overdue", c.overdue(now)},
               {"acknowledged", time_or_null(c.acknowledged_at)},
               {"closed", time_or_null(c.closed_at)},
@@ -81,8 +81,8 @@ void HubServer::Impl::complaint_routes() {
     send_json(res, 201, {{"id", c.id},
                          {"status", std::string(to_string(c.status))},
                          {"repo", c.repo},
-                         {"received", complaint_time(c.received_at)},
-                         {"due", complaint_time(c.due_at)},
+                         {"received", utc_rfc3339(c.received_at, true)},
+                         {"due", utc_rfc3339(c.due_at, true)},
                          {"secret", receipt->secret}});
   });
 

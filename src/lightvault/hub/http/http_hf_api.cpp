@@ -112,8 +112,8 @@ json repo_summary(const Repo& r, const std::string& head_id, int64_t head_time) 
               {"likes", 0},
               {"tags", json::array()},
               {"sha", head_id.empty() ? json(nullptr) : json(head_id)},
-              {"createdAt", iso_time(r.created_at)},
-              {"lastModified", iso_time(head_id.empty() ? r.created_at : head_time)}};
+              {"createdAt", utc_rfc3339(r.created_at, true)},
+              {"lastModified", utc_rfc3339(head_id.empty() ? r.created_at : head_time, true)}};
 }
 }  // namespace
 

@@ -180,7 +180,7 @@ void HubServer::Impl::repo_routes() {
     if (!commits.ok()) return send_failure(res, commits.error());
     json out = json::array();
     for (auto& c : *commits) {
-      out.push_back({{"id", c.id}, {"parent", c.parent}, {"message", c.message}, {"author", c.author}, {"date", iso_time(c.created_at)},
+      out.push_back({{"id", c.id}, {"parent", c.parent}, {"message", c.message}, {"author", c.author}, {"date", utc_rfc3339(c.created_at, true)},
                      {"files", c.files.size()}});
     }
     send_json(res, 200, out);

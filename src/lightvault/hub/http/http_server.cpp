@@ -92,15 +92,6 @@ thread_local CheckedToken t_checked;
 
 }  // namespace
 
-std::string iso_time(int64_t unix_seconds) {
-  std::time_t tt = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-  return buf;
-}
-
 // ------------------------------------------------------------------------------------------
 // Request plumbing
 

@@ -33,6 +33,7 @@
 #include "lightvault/hub/service/complaint_service.h"
 #include "lightvault/hub/service/hub_service.h"
 #include "lightvault/hub/access/tokens.h"
+#include "lightvault/util/utc_time.h"
 
 namespace lv::hub {
 
@@ -46,7 +47,6 @@ using json = nlohmann::json;
 std::string content_disposition(const std::string& name);
 
 // "2026-01-31T12:00:00.000Z", as the Hugging Face Hub writes times.
-std::string iso_time(int64_t unix_seconds);
 
 // The HTTP status of a service error code.
 int http_status(ErrorCode code);

@@ -7,7 +7,10 @@
 #include <optional>
 #include <string_view>
 
+#include <utf8proc.h>
+
 #include "lightvault/hub/storage/crypto.h"
+#include "lightvault/util/utc_time.h"
 
 namespace lv::hub {
 
@@ -77,35 +80,17 @@ std::optional<std::string> webhook_host(const std::string& url) {
 
 std::optional<size_t> complaint_text_length(std::string_view s, bool allow_breaks) {
   size_t count = 0;
-  for (size_t i = 0; i < s.size(); ++count) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      if ((c < 0x20 && c != '\t' && !(allow_breaks && (c == '\n' || c == '\r'))) || c == 0x7f) return std::nullopt;
-      ++i;
-      continue;
-    }
-    size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
-    if (n == 0 || c > 0xf4 || i + n > s.size()) return std::nullopt;
-    uint32_t cp = c & (0x7f >> n);
-    for (size_t k = 1; k < n; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return std::nullopt;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return std::nullopt;
-    i += n;
+  auto p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
+  for (auto left = static_cast<utf8proc_ssize_t>(s.size()); left > 0; ++count) {
+    utf8proc_int32_t cp = 0;
+    const utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
+    if (n <= 0) return std::nullopt;
+    const bool line_break = cp == '\n' || cp == '\r';
+    if ((cp < 0x20 && cp != '\t' && !(allow_breaks && line_break)) || cp == 0x7f) return std::nullopt;
+    p += n;
+    left -= n;
   }
   return count;
-}
-
-std::string complaint_time(int64_t unix_seconds) {
-  std::time_t tt = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-  return buf;
 }
 
 std::string first_chars(const std::string& text, size_t max_chars) {
@@ -178,7 +163,7 @@ Outcome<ComplaintReceipt> ComplaintService::receive(const Caller& caller, const 
   Status st = audit_.in_transaction([&](AuditEntry& e) -> Status {
     LV_RETURN_IF_ERROR(store_.insert(c));
     e = audit_entry(caller, action, resource, kAuditAllowed,
-              json{{"id", c.id}, {"due", complaint_time(c.due_at)}, {"subject", first_chars(c.subject, kMaxComplaintSubject)}},
+              json{{"id", c.id}, {"due", utc_rfc3339(c.due_at, true)}, {"subject", first_chars(c.subject, kMaxComplaintSubject)}},
               org);
     return Status::Ok();
   });
@@ -393,8 +378,8 @@ size_t ComplaintService::notify_overdue(const NoticeSender& send, int64_t now) {
               {"org", c.org},
               {"status", std::string(to_string(c.status))},
               {"subject", c.subject},
-              {"received", complaint_time(c.received_at)},
-              {"due", complaint_time(c.due_at)},
+              {"received", utc_rfc3339(c.received_at, true)},
+              {"due", utc_rfc3339(c.due_at, true)},
               {"overdue_seconds", now - c.due_at}};
     auto answer = send(n.url, body.dump(-1, ' ', false, json::error_handler_t::replace));
     if (!answer.ok() || *answer < 200 || *answer > 299) {

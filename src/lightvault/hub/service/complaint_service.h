@@ -106,8 +106,6 @@ class ComplaintService {
   HubService& hub_;
 };
 
-// "2026-11-30T12:00:00Z": the due time as the receipt and the audit trail carry it.
-std::string complaint_time(int64_t unix_seconds);
 // The number of code points of `text`, or nullopt when it is not valid UTF-8 (overlong forms,
 // surrogates and values past U+10FFFF are not) or holds a control character other than tab,
 // and line breaks when `allow_breaks`. How complaint fields are measured and checked.

@@ -12,6 +12,7 @@
 
 #include "lightvault/mark/image_marker.h"
 #include "lightvault/mark/media_kind.h"
+#include "lightvault/util/utc_time.h"
 
 namespace lv::hub {
 
@@ -38,15 +39,6 @@ bool valid_utf8(std::string_view s) {
     left -= n;
   }
   return true;
-}
-
-std::string iso_time(int64_t unix_seconds) {
-  std::time_t tt = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string dump(const ordered_json& j) { return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace); }
@@ -236,7 +228,7 @@ ordered_json ContentService::issued(const Caller& caller, const std::string& pay
     auto role = hub_.role_on(caller.who, **repo);
     if (!role.ok() || *role < RepoRole::kRead) return nullptr;
   }
-  return ordered_json{{"by", p.actor}, {"at", iso_time(p.issued_at)}, {"repo", p.repo.empty() ? ordered_json(nullptr) : ordered_json(p.repo)}};
+  return ordered_json{{"by", p.actor}, {"at", utc_rfc3339(p.issued_at)}, {"repo", p.repo.empty() ? ordered_json(nullptr) : ordered_json(p.repo)}};
 }
 
 Outcome<Detection> ContentService::detect_image(const Caller& caller, const RepoContext& context, std::string_view image) {

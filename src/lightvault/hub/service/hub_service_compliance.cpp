@@ -9,6 +9,7 @@
 #include "lightvault/hub/service/model_card.h"
 #include "lightvault/hub/service/trail_tally.h"
 #include "lightvault/util/text.h"
+#include "lightvault/util/utc_time.h"
 
 namespace lv::hub {
 
@@ -32,15 +33,6 @@ json card_field(const json& card, const char* key) {
   if (!card.is_object()) return nullptr;
   auto it = card.find(key);
   return it == card.end() ? json() : *it;
-}
-
-std::string iso(int64_t unix_seconds) {
-  std::time_t tt = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 }  // namespace
@@ -115,7 +107,7 @@ Outcome<json> HubService::compliance_report(const Caller& caller, const std::str
 
   const int64_t now = now_unix();
   json report;
-  report["generated_at"] = iso(now);
+  report["generated_at"] = utc_rfc3339(now);
 
   // ---- the model: identity, weights, lineage
   json card = json::object();
@@ -159,10 +151,10 @@ Outcome<json> HubService::compliance_report(const Caller& caller, const std::str
                      {"owner", repo->owner},
                      {"owner_kind", std::string(to_string(repo->owner_kind))},
                      {"visibility", std::string(to_string(repo->visibility))},
-                     {"created", iso(repo->created_at)},
+                     {"created", utc_rfc3339(repo->created_at)},
                      {"revision", revision},
                      {"commit", c.id},
-                     {"committed_at", iso(c.created_at)},
+                     {"committed_at", utc_rfc3339(c.created_at)},
                      {"committed_by", c.author},
                      {"message", c.message},
                      {"files", c.files.size()},

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lightvault/hub/storage/blob_store_io.h"
+#include "lightvault/util/utc_time.h"
 
 namespace lv::hub {
 namespace {
@@ -25,15 +26,6 @@ std::string keys_dir(const std::string& data_dir) { return data_dir + "/keys"; }
 std::string keyring_path(const std::string& data_dir) { return keys_dir(data_dir) + "/keyring.json"; }
 std::string key_file_path(const std::string& data_dir, const std::string& id) {
   return keys_dir(data_dir) + "/master-" + id + ".key";
-}
-
-std::string now_rfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 std::string trim(std::string_view s) {
@@ -170,7 +162,7 @@ Status MasterKeyring::register_key_locked(const Key256& key, std::string source)
   e.key = key;
   e.loaded = true;
   e.source = std::move(source);
-  e.created = now_rfc3339();
+  e.created = utc_rfc3339(std::time(nullptr));
   if (!data_dir_.empty()) {
     LV_ASSIGN_OR_RETURN(WrappedSecret w, wrap_naming(key, e.id, naming_secret_));
     e.naming = std::move(w);

@@ -2,6 +2,7 @@
 #include "lightvault/hub/web/complaint_pages.h"
 
 #include "lightvault/hub/web/html.h"
+#include "lightvault/util/utc_time.h"
 
 namespace lv::hub::web {
 
@@ -59,7 +60,7 @@ std::string complaint_receipt_page(const Frame& f, const ComplaintReceipt& r) {
   return page(f, "<section class=\"card narrow\"><h1>Complaint received</h1><p>Your complaint about <strong>" + esc(c.repo) +
                      "</strong> was received. An answer is due by <strong>" + esc(human_time(c.due_at)) +
                      "</strong> (72 hours).</p><dl class=\"facts\"><dt>Complaint id</dt><dd><code>" + esc(c.id) +
-                     "</code></dd><dt>Due</dt><dd><code>" + esc(complaint_time(c.due_at)) +
+                     "</code></dd><dt>Due</dt><dd><code>" + esc(utc_rfc3339(c.due_at, true)) +
                      "</code></dd></dl><p>Keep this secret: with the id it shows where your complaint stands. It is shown "
                      "only this once.</p><input class=\"secret\" readonly aria-label=\"Secret\" value=\"" + esc(r.secret) +
                      "\"><p><a href=\"" + status_url + "\">Follow this complaint</a></p></section>");
