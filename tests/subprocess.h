@@ -22,6 +22,10 @@ Completed run_lightvault(const std::vector<std::string>& args);
 // a test drives a real npm client (the Hugging Face client, the browser, a C2PA reader).
 Completed run_node_test(const std::string& script, const std::vector<std::string>& env);
 
+// A loopback TCP port free at the time of the call, for a server a test starts in a child
+// process (in-process servers bind port 0 instead).
+int free_loopback_port();
+
 // A path for a file named `name` in the tests' temp folder, unique to this process (ctest runs
 // tests in parallel processes).
 std::string temp_path(const std::string& name);

@@ -54,19 +54,6 @@ const std::string kCardWithoutCleaning =
     "---\n"
     "# Stories\n";
 
-int free_port() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
-  close(s);
-  return port;
-}
-
 // `lightvault serve` in a child process, killed with the test.
 class Serve {
  public:
@@ -105,7 +92,7 @@ class ComplianceEndToEnd : public ::testing::Test {
     root_ = fs::temp_directory_path() / ("lv_compliance_e2e_" + std::to_string(getpid()));
     fs::remove_all(root_);
     fs::create_directories(root_ / "model");
-    port_ = free_port();
+    port_ = lv::testing_support::free_loopback_port();
     url_ = "http://127.0.0.1:" + std::to_string(port_);
   }
   void TearDown() override { fs::remove_all(root_); }

@@ -23,23 +23,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "subprocess.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 const std::string kToken = "lvt_e2e_admin_token_00112233445566778899";
-
-int free_port() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
-  close(s);
-  return port;
-}
 
 int connect_to(int port) {
   int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -166,7 +155,7 @@ TEST(ServeEndToEnd, CliPushPullKillDuringUploadRestartAndAuditTamper) {
   std::ofstream(root / "model" / "sub" / "config.json") << "{\"dim\": 64}";
   std::ofstream(root / "model" / "README.md") << "---\nlicense: mit\n---\n# test\n";
 
-  int port = free_port();
+  int port = lv::testing_support::free_loopback_port();
   Server server(data, port);
   ASSERT_TRUE(server.start()) << slurp(root / "serve.log");
 
@@ -317,7 +306,7 @@ TEST(ServeEndToEnd, HostileClientReplayIsRefused) {
   std::ofstream(root / "secret" / "codes.txt") << "the launch codes";
   std::ofstream(root / "v1" / "a.txt") << "version one";
   std::ofstream(root / "v2" / "b.txt") << "version two";
-  int port = free_port();
+  int port = lv::testing_support::free_loopback_port();
   Server server(data, port);
   ASSERT_TRUE(server.start()) << slurp(root / "serve.log");
   for (const std::string& args : {std::string("admin org create acme"), std::string("admin user create alice"),
@@ -385,7 +374,7 @@ TEST(ServeEndToEnd, HostileClientReplayIsRefused) {
     fs::path copy = root / (std::string("nokey_") + key);
     fs::copy(data, copy, fs::copy_options::recursive);
     fs::remove(copy / "keys" / key);
-    r = cli("serve --quiet --listen 127.0.0.1:" + std::to_string(free_port()) + " --data " + copy.string(), port);
+    r = cli("serve --quiet --listen 127.0.0.1:" + std::to_string(lv::testing_support::free_loopback_port()) + " --data " + copy.string(), port);
     EXPECT_EQ(r.status, 2) << key << ": " << r.out;
     EXPECT_NE(r.out.find(key), std::string::npos) << r.out;
     EXPECT_FALSE(fs::exists(copy / "keys" / key)) << "a new " << key << " was made";
