@@ -332,6 +332,7 @@ def write_robustness(args, images, methods, ours, peers, rng):
 def write_false_positives(args, images, ours):
     start = time.perf_counter()
     false_positives, count, ms = [], 0, []
+    rule = {}  # the detector's own hypothesis count and bound, from its first answer
 
     def write():
         out = ["# Image watermark: false positives (our detector, default key, unmarked images)", "",
@@ -343,7 +344,8 @@ def write_false_positives(args, images, ours):
                f"flat grey, stripes of random period). Detections: **{len(false_positives)}**. Median detect "
                f"time {statistics.median(ms) if ms else 0:.1f} ms (every hypothesis tried) on a loaded shared "
                f"machine; {time.perf_counter() - start:.0f} s so far. The decision rule's bound is "
-               "32 hypotheses x 2^-28 = 1.2e-7 per image, so the expected count here is about 0.001."]
+               f"{rule.get('hypotheses', 0)} hypotheses x 2^-28 = {rule.get('false_positive_bound', 0):.2g} per image, "
+               f"so the expected count here is about {count * rule.get('false_positive_bound', 0):.2g}."]
         for shape, d in false_positives:
             out.append(f"- false positive on a {shape} image: {json.dumps(d)}")
         with open(args.fp_out, "w") as f:
@@ -367,6 +369,7 @@ def write_false_positives(args, images, ours):
     for img, (got, d) in results():
         count += 1
         ms.append(d["ms"])
+        rule = rule or {k: d[k] for k in ("hypotheses", "false_positive_bound")}
         if got is not None:
             false_positives.append((img.shape, d))
         if count % 250 == 0:

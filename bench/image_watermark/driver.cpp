@@ -40,8 +40,10 @@ void print_detection(const lv::mark::ImageWatermarkDetection& d, double ms) {
   char payload[24] = "null";
   if (d.payload) std::snprintf(payload, sizeof payload, "\"%016llx\"", static_cast<unsigned long long>(*d.payload));
   std::printf("{\"found\": %s, \"payload\": %s, \"bit_agreement\": %.4f, \"score\": %.4f, \"sync_z\": %.2f, "
-              "\"scale_percent\": %d, \"ms\": %.3f}\n",
-              d.found ? "true" : "false", payload, d.bit_agreement, d.score, d.sync_z, d.scale_percent, ms);
+              "\"scale_percent\": %d, \"angle_degrees\": %.3f, \"hypotheses\": %d, \"false_positive_bound\": %.3g, "
+              "\"ms\": %.3f}\n",
+              d.found ? "true" : "false", payload, d.bit_agreement, d.score, d.sync_z, d.scale_percent, d.angle_degrees,
+              d.hypotheses, d.false_positive_bound, ms);
 }
 
 }  // namespace
