@@ -524,9 +524,18 @@ struct Peak {
 // shift, in one pair of transforms: two real tiles ride as the real and imaginary parts of one
 // input (their spectra part by Hermitian symmetry), and as both correlations are real they
 // come back the same way. Real part of the result: `a`'s surface; imaginary part: `b`'s.
-std::vector<std::complex<double>> correlate(const std::vector<float>& a, const std::vector<float>* b,
-                                            const std::vector<std::complex<double>>& sync_spectrum) {
-  std::vector<std::complex<double>> z(kTile * kTile);
+// The result lives in `scratch`, which one detection reuses for all its calls: allocating the
+// two 256 KiB transforms afresh each time cost as much as the arithmetic, in page faults.
+struct CorrelationScratch {
+  std::vector<std::complex<double>> z = std::vector<std::complex<double>>(kTile * kTile);
+  std::vector<std::complex<double>> q = std::vector<std::complex<double>>(kTile * kTile);
+};
+
+const std::vector<std::complex<double>>& correlate(const std::vector<float>& a, const std::vector<float>* b,
+                                                   const std::vector<std::complex<double>>& sync_spectrum,
+                                                   CorrelationScratch& scratch) {
+  std::vector<std::complex<double>>& z = scratch.z;
+  std::vector<std::complex<double>>& q = scratch.q;
   for (int i = 0; i < kTile * kTile; ++i) z[i] = {a[i], b ? (*b)[i] : 0.0f};
   fft2(z, false);
   // Whitened cross-power of spectrum f with the sync pattern's g: f conj(g) / |f|.
@@ -536,7 +545,6 @@ std::vector<std::complex<double>> correlate(const std::vector<float>& a, const s
                                              (f.imag() * g.real() - f.real() * g.imag()) / mag)
                       : std::complex<double>(0.0, 0.0);
   };
-  std::vector<std::complex<double>> q(kTile * kTile);
   for (int ky = 0; ky < kTile; ++ky) {
     for (int kx = 0; kx < kTile; ++kx) {
       const int i = ky * kTile + kx;
@@ -559,24 +567,26 @@ std::vector<std::complex<double>> correlate(const std::vector<float>& a, const s
 // The `candidates` shifts of highest correlation in one part of a correlate() surface, best
 // first, each with its z-score over all shifts.
 std::vector<Peak> peaks(const std::vector<std::complex<double>>& surface, bool imaginary, int candidates) {
-  std::vector<double> f(surface.size());
-  for (size_t i = 0; i < f.size(); ++i) f[i] = imaginary ? surface[i].imag() : surface[i].real();
+  // Reads the part in place: a copy of the surface was a 128 KiB allocation per call.
+  const double* f = reinterpret_cast<const double*>(surface.data()) + (imaginary ? 1 : 0);
+  auto at = [f](size_t i) { return f[2 * i]; };
+  const size_t n = surface.size();
   double mean = 0, sq = 0;
-  for (double v : f) {
-    mean += v;
-    sq += v * v;
+  for (size_t i = 0; i < n; ++i) {
+    mean += at(i);
+    sq += at(i) * at(i);
   }
-  mean /= f.size();
-  const double sd = std::sqrt(std::max(sq / f.size() - mean * mean, 1e-30));
+  mean /= n;
+  const double sd = std::sqrt(std::max(sq / n - mean * mean, 1e-30));
   std::vector<Peak> out;
-  std::vector<bool> taken(f.size(), false);
+  std::vector<bool> taken(n, false);
   for (int c = 0; c < candidates; ++c) {
     int best = -1;
     for (int i = 0; i < kTile * kTile; ++i) {
-      if (!taken[i] && (best < 0 || f[i] > f[best])) best = i;
+      if (!taken[i] && (best < 0 || at(i) > at(best))) best = i;
     }
     taken[best] = true;
-    out.push_back({best % kTile, best / kTile, (f[best] - mean) / sd});
+    out.push_back({best % kTile, best / kTile, (at(best) - mean) / sd});
   }
   return out;
 }
@@ -755,11 +765,12 @@ Result<ImageWatermarkDetection> detect_image_watermark(const Image& image, const
   std::vector<std::complex<double>> sync_spectrum(sync_tile.begin(), sync_tile.end());
   fft2(sync_spectrum, false);
 
+  CorrelationScratch scratch;
   double best_score = -1;
   // Demodulates the kCandidates best shifts of one (scale, angle): 2 of the hypotheses the
   // bound counts. True when the check bits hold.
   auto decode_at = [&](const std::vector<float>& folded, double scale, double angle_degrees) {
-    for (const Peak& peak : peaks(correlate(folded, nullptr, sync_spectrum), false, kCandidates)) {
+    for (const Peak& peak : peaks(correlate(folded, nullptr, sync_spectrum, scratch), false, kCandidates)) {
       const Decoded d = demodulate(folded, peak, layout, key);
       if (d.found || d.correlation > best_score) {
         best_score = d.correlation;
@@ -812,7 +823,7 @@ Result<ImageWatermarkDetection> detect_image_watermark(const Image& image, const
     auto try_pair = [&](double first, double second) {
       const std::vector<float> a = fold(plane, search, scale, first * M_PI / 180);
       const std::vector<float> b = fold(plane, search, scale, second * M_PI / 180);
-      const auto surface = correlate(a, &b, sync_spectrum);
+      const auto& surface = correlate(a, &b, sync_spectrum, scratch);
       tried.emplace_back(first, peaks(surface, false, 1)[0].z);
       tried.emplace_back(second, peaks(surface, true, 1)[0].z);
     };
