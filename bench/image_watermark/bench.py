@@ -198,12 +198,14 @@ def robustness(images, methods, rng):
 
 
 def speed(images, ours, peers, reps):
-    """(name, mark wall ms, detect wall ms, mark CPU ms, detect CPU ms), medians of reps runs."""
+    """Rows of (name, mark wall ms, detect wall ms, mark CPU ms, detect CPU ms), medians of reps
+    runs; our detect on the unmarked image (wall, CPU); the load average after the runs."""
     name = "china.jpg" if any(p.endswith("china.jpg") for p in images) else os.path.basename(images[0])
     src = cv2.imread(next(p for p in images if p.endswith(name)))
     img = cv2.resize(src, (1920, 1080), interpolation=cv2.INTER_CUBIC)
     t = ours.time(img, reps)
     rows = [(ours.name, t["embed_ms"], t["detect_ms"], t["embed_cpu_ms"], t["detect_cpu_ms"])]
+    unmarked = (t["unmarked_detect_ms"], t["unmarked_detect_cpu_ms"])
     for p in peers:
         e, d, ec, dc = [], [], [], []
         for _ in range(reps):
@@ -217,7 +219,7 @@ def speed(images, ours, peers, reps):
             ec.append((c1 - c0) * 1000)
             dc.append((c2 - c1) * 1000)
         rows.append((p.name, statistics.median(e), statistics.median(d), statistics.median(ec), statistics.median(dc)))
-    return name, rows
+    return name, rows, unmarked, os.getloadavg()
 
 
 def unmarked_samples(images, n, rng):
@@ -285,7 +287,7 @@ def main():
 
 def write_robustness(args, images, methods, ours, peers, rng):
     table, quality = robustness(images, methods, rng)
-    speed_name, speed_rows = speed(images, ours, peers, args.reps)
+    speed_name, speed_rows, unmarked, load = speed(images, ours, peers, args.reps)
     print("speed done", file=sys.stderr)
     names = [m.name for m in methods]
     out = ["# Image watermark: lightvault vs invisible-watermark", "",
@@ -323,6 +325,11 @@ def write_robustness(args, images, methods, ours, peers, rng):
     for n, e, d, ec, dc in speed_rows:
         out.append(f"| {n} | {e:.1f} / {ec:.1f} | {d:.1f} / {dc:.1f} | {e / base[1]:.1f} / {ec / base[3]:.1f} | "
                    f"{d / base[2]:.1f} / {dc / base[4]:.1f} |")
+    peer = speed_rows[1]
+    out += ["", f"Our detect on the same image unmarked, where every hypothesis of both passes (upright, then the "
+            f"rotation search) is tried: {unmarked[0]:.1f} ms wall / {unmarked[1]:.1f} ms CPU, "
+            f"{unmarked[0] / peer[2]:.2f} / {unmarked[1] / peer[4]:.2f} x {peer[0]}'s detect. Load average after "
+            f"the speed runs: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min) on {os.cpu_count()} cores."]
     text = "\n".join(out) + "\n"
     with open(args.out, "w") as f:
         f.write(text)
@@ -332,6 +339,7 @@ def write_robustness(args, images, methods, ours, peers, rng):
 def write_false_positives(args, images, ours):
     start = time.perf_counter()
     false_positives, count, ms = [], 0, []
+    rule = {}  # the detector's own hypothesis count and bound, from its first answer
 
     def write():
         out = ["# Image watermark: false positives (our detector, default key, unmarked images)", "",
@@ -343,7 +351,8 @@ def write_false_positives(args, images, ours):
                f"flat grey, stripes of random period). Detections: **{len(false_positives)}**. Median detect "
                f"time {statistics.median(ms) if ms else 0:.1f} ms (every hypothesis tried) on a loaded shared "
                f"machine; {time.perf_counter() - start:.0f} s so far. The decision rule's bound is "
-               "32 hypotheses x 2^-28 = 1.2e-7 per image, so the expected count here is about 0.001."]
+               f"{rule.get('hypotheses', 0)} hypotheses x 2^-28 = {rule.get('false_positive_bound', 0):.2g} per image, "
+               f"so the expected count here is about {count * rule.get('false_positive_bound', 0):.2g}."]
         for shape, d in false_positives:
             out.append(f"- false positive on a {shape} image: {json.dumps(d)}")
         with open(args.fp_out, "w") as f:
@@ -367,6 +376,7 @@ def write_false_positives(args, images, ours):
     for img, (got, d) in results():
         count += 1
         ms.append(d["ms"])
+        rule = rule or {k: d[k] for k in ("hypotheses", "false_positive_bound")}
         if got is not None:
             false_positives.append((img.shape, d))
         if count % 250 == 0:

@@ -60,9 +60,10 @@ void print_image(const nlohmann::ordered_json& report) {
   if (w.contains("error")) {
     std::printf("watermark: not checked (%s)\n", w["error"].get<std::string>().c_str());
   } else if (w["found"].get<bool>()) {
-    std::printf("watermark: found, payload %s (bit agreement %.3f, score %.2f, false-positive bound %.3g, scale %d%%)\n",
+    std::printf("watermark: found, payload %s (bit agreement %.3f, score %.2f, false-positive bound %.3g, scale %d%%, "
+                "rotated %.1f degrees)\n",
                 w["payload"].get<std::string>().c_str(), w["bit_agreement"].get<double>(), w["score"].get<double>(),
-                w["false_positive_bound"].get<double>(), w["scale_percent"].get<int>());
+                w["false_positive_bound"].get<double>(), w["scale_percent"].get<int>(), w["angle_degrees"].get<double>());
   } else {
     std::printf("watermark: not found (bit agreement %.3f, score %.2f)\n", w["bit_agreement"].get<double>(), w["score"].get<double>());
   }

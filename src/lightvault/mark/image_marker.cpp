@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <cmath>
 #include <cstdio>
 
 namespace lv::mark {
@@ -97,6 +98,7 @@ nlohmann::ordered_json image_marks_json(const ImageMarks& marks) {
     watermark["sync_z"] = d.sync_z;
     watermark["false_positive_bound"] = d.false_positive_bound;
     watermark["scale_percent"] = d.scale_percent;
+    watermark["angle_degrees"] = std::round(d.angle_degrees * 100) / 100;  // the estimate is good to about 0.1
   } else {
     watermark["error"] = marks.watermark_error;
   }

@@ -63,7 +63,7 @@ struct ImageMarks {
 Result<ImageMarks> inspect_image(std::string_view bytes, const std::string& name, const ImageWatermarkKey& key);
 
 // {"watermark": {"found", "payload" (hex or null), "bit_agreement", "score", "sync_z",
-//  "false_positive_bound", "scale_percent"}, "metadata": {"aigc": {...} or null},
+//  "false_positive_bound", "scale_percent", "angle_degrees"}, "metadata": {"aigc": {...} or null},
 //  "c2pa": c2pa_report_json(...)}; "error" keys appear where a layer failed.
 nlohmann::ordered_json image_marks_json(const ImageMarks& marks);
 

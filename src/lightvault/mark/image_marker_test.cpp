@@ -50,13 +50,14 @@ TEST(ImageMarker, LabelAndMetadataWithoutWatermarkInTheInputsFormat) {
 TEST(ImageMarker, ReportJsonHasTheDocumentedShape) {
   ImageMarks marks;
   marks.watermark = ImageWatermarkDetection{.found = true, .payload = 0xfeedULL, .bit_agreement = 0.97, .score = 9.5,
-                                            .false_positive_bound = 1e-9, .scale_percent = 75};
+                                            .false_positive_bound = 1e-9, .scale_percent = 75, .angle_degrees = -1.5};
   marks.aigc = AigcFields{};
   marks.aigc->produce_id = "x";
   nlohmann::ordered_json j = image_marks_json(marks);
   EXPECT_EQ(j["watermark"]["found"], true);
   EXPECT_EQ(j["watermark"]["payload"], "000000000000feed");
   EXPECT_EQ(j["watermark"]["scale_percent"], 75);
+  EXPECT_EQ(j["watermark"]["angle_degrees"], -1.5);
   EXPECT_EQ(j["metadata"]["aigc"]["ProduceID"], "x");
   EXPECT_EQ(j["metadata"]["aigc"]["Label"], "1");
   EXPECT_EQ(j["c2pa"], (nlohmann::ordered_json{{"present", false}, {"valid", false}}));

@@ -29,8 +29,10 @@ Status embed_image_watermark(Image& image, uint64_t payload, const ImageWatermar
                              const ImageWatermarkOptions& options = {});
 
 // The decision rule: `found` only when the keyed check bits decoded with the payload equal the
-// keyed hash of that payload, at one of image_watermark_hypotheses() (scale, shift) hypotheses;
-// so on an unmarked image P(found) <= false_positive_bound = hypotheses * 2^-check bits.
+// keyed hash of that payload, at one of image_watermark_hypotheses() (scale, angle, shift)
+// hypotheses: at every scale, two shifts upright and two at the one angle (within about 3.4
+// degrees either way) that the sync pattern picks (a choice that never looks at the check bits); so on an
+// unmarked image P(found) <= false_positive_bound = hypotheses * 2^-check bits.
 // The other figures are confidence measures of the best hypothesis; they do not decide.
 struct ImageWatermarkDetection {
   bool found = false;
@@ -39,8 +41,9 @@ struct ImageWatermarkDetection {
   double score = 0;                 // normalised correlation of the soft bits with that codeword (0 noise, 1 clean)
   double sync_z = 0;                // z-score of the synchronisation peak over all tile shifts
   double false_positive_bound = 0;  // probability of `found` on an unmarked image under the rule
-  int hypotheses = 0;               // (scale, shift) hypotheses the bound counts
+  int hypotheses = 0;               // (scale, angle, shift) hypotheses the bound counts
   int scale_percent = 100;          // the scale at which the mark was found
+  double angle_degrees = 0;         // the image's rotation since marking, counter-clockwise positive (0: upright)
 };
 
 // The number of hypotheses detect tries at most, and the resulting per-image bound.

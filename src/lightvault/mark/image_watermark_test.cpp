@@ -10,6 +10,8 @@
 
 #include <unistd.h>
 
+#include "lightvault/mark/image_testing.h"
+
 namespace lv::mark {
 namespace {
 
@@ -65,6 +67,45 @@ Image halve(const Image& in) {  // 2x2 box average, as an area resize does
   return out;
 }
 
+// `in` turned `degrees` counter-clockwise about its centre, same size, bilinear, the border
+// reflected: what OpenCV's warpAffine(getRotationMatrix2D(centre, degrees, 1), BORDER_REFLECT)
+// gives, so the test sees the benchmark's attack.
+Image rotate(const Image& in, double degrees) {
+  Image out = in;
+  const double c = std::cos(degrees * M_PI / 180), s = std::sin(degrees * M_PI / 180);
+  const double cx = in.width / 2.0, cy = in.height / 2.0;
+  auto reflect = [](int i, int n) {
+    while (i < 0 || i >= n) i = i < 0 ? -i - 1 : 2 * n - i - 1;
+    return i;
+  };
+  for (int y = 0; y < in.height; ++y) {
+    for (int x = 0; x < in.width; ++x) {
+      const double sx = cx + c * (x - cx) - s * (y - cy), sy = cy + s * (x - cx) + c * (y - cy);
+      const int x0 = static_cast<int>(std::floor(sx)), y0 = static_cast<int>(std::floor(sy));
+      const double fx = sx - x0, fy = sy - y0;
+      for (int ch = 0; ch < in.channels; ++ch) {
+        auto at = [&](int xx, int yy) {
+          return static_cast<double>(in.row(reflect(yy, in.height))[reflect(xx, in.width) * in.channels + ch]);
+        };
+        const double v = (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) + fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1));
+        out.row(y)[x * in.channels + ch] = static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L));
+      }
+    }
+  }
+  return out;
+}
+
+// A shared photograph when ../shared/images is there, else a synthetic one of a similar size.
+Image photo_for_rotation() {
+  for (const std::string& path : test_images::shared_image_paths()) {
+    if (path.ends_with("china.jpg")) {
+      auto image = decode_image(test_images::read_bytes(path), path);
+      if (image.ok()) return *image;
+    }
+  }
+  return synthetic_photo(640, 427, 3, 10);
+}
+
 double psnr(const Image& a, const Image& b) {
   double se = 0;
   for (size_t i = 0; i < a.pixels.size(); ++i) se += std::pow(static_cast<double>(a.pixels[i]) - b.pixels[i], 2);
@@ -107,6 +148,35 @@ TEST(ImageWatermarkTest, SurvivesACropAtAnOddOffsetAndAHalving) {
   ASSERT_TRUE(halved->found);
   EXPECT_EQ(*halved->payload, kPayload);
   EXPECT_EQ(halved->scale_percent, 50);
+}
+
+TEST(ImageWatermarkTest, FindsTheMarkInARotatedImageAndReportsTheAngle) {
+  const Image original = photo_for_rotation();
+  Image marked = original;
+  ASSERT_TRUE(embed_image_watermark(marked, kPayload, default_image_watermark_key()).ok());
+  for (double degrees : {1.0, 2.0, -1.5}) {
+    auto d = detect_image_watermark(rotate(marked, degrees), default_image_watermark_key());
+    ASSERT_TRUE(d.ok());
+    ASSERT_TRUE(d->found) << degrees << " degrees";
+    EXPECT_EQ(*d->payload, kPayload);
+    EXPECT_NEAR(d->angle_degrees, degrees, 0.25);
+    EXPECT_EQ(d->scale_percent, 100);
+  }
+  // The rotated unmarked photo goes through every hypothesis of both passes and is not claimed.
+  auto unmarked = detect_image_watermark(rotate(original, 1.0), default_image_watermark_key());
+  ASSERT_TRUE(unmarked.ok());
+  EXPECT_FALSE(unmarked->found);
+  EXPECT_FALSE(unmarked->payload.has_value());
+  EXPECT_EQ(unmarked->hypotheses, 64);
+  EXPECT_NEAR(unmarked->false_positive_bound, 64 * std::ldexp(1.0, -28), 1e-12);
+}
+
+TEST(ImageWatermarkTest, AnUprightMarkIsFoundWithoutTheAngleSearch) {
+  Image marked = photo_for_rotation();
+  ASSERT_TRUE(embed_image_watermark(marked, kPayload, default_image_watermark_key()).ok());
+  auto d = detect_image_watermark(marked, default_image_watermark_key());
+  ASSERT_TRUE(d.ok() && d->found);
+  EXPECT_EQ(d->angle_degrees, 0.0);  // exactly: pass 1 found it, pass 2 never ran
 }
 
 TEST(ImageWatermarkTest, GreyAndRgbaImagesLeaveAlphaAlone) {
