@@ -3,7 +3,8 @@
 # 32 layers, 32 heads, vocab 32000; 7.2 GB): the default calibration (16 chunks of 128
 # tokens), a quarter of the heads pruned, Q8_0 kept (--quant block32), 4 evaluation chunks.
 # Prints each step's time, the run's peak RSS (/usr/bin/time -v; mapped weights included) and
-# the load before and after. Judged: scoring under 15 minutes, the whole run under 45, peak
+# the load before and after, and the CPU seconds used (on a shared machine the wall time is
+# mostly waiting; user + system seconds / 2 approximates the wall time on 2 idle cores). Judged: scoring under 15 minutes, the whole run under 45, peak
 # memory under 20 GiB, on 2 cores.
 #   bash bench/compress_7b.sh [LIGHTVAULT] [WORKDIR]
 #   MODEL (the 7B file; written by `lightvault synth` when missing), CALIB_CHUNKS (16),
@@ -29,5 +30,5 @@ nice -n "$NICE" /usr/bin/time -v "$LV" compress "$MODEL" --calib "$WORK/calib.tx
   --no-speed -o "$WORK/7b.pruned.gguf" > "$WORK/run.log" 2>&1 || { tail -20 "$WORK/run.log"; exit 1; }
 echo "load after: $(uptime)"
 sed -n '/^time taken/,/^peak memory/p' "$WORK/run.log"
-grep -E 'Maximum resident set size|Elapsed \(wall|Percent of CPU' "$WORK/run.log"
+grep -E 'Maximum resident set size|Elapsed \(wall|Percent of CPU|User time|System time' "$WORK/run.log"
 grep -E '^ *(perplexity|top-1|attention heads|file size)' "$WORK/run.log" || true
