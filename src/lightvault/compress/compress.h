@@ -70,6 +70,9 @@ struct CompressReport {
   // not a multiple of 32, as GGUF Q8_0 needs)" or "... (--keep-float)".
   std::vector<std::string> float_weights;
   double seconds = 0.0;
+  // The peak resident memory of the process when the run ended (getrusage), mapped weights
+  // included: what a machine needs to run this compression.
+  long long peak_rss_bytes = 0;
 };
 
 // Progress of a long stage: `stage` names it ("ablation", "eval", ...).

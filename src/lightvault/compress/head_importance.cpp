@@ -8,6 +8,7 @@
 
 #include "lightvault/compress/ablation.h"
 #include "lightvault/runtime/backward.h"
+#include "lightvault/tensor/thread_pool.h"
 
 namespace lv {
 namespace {
@@ -24,14 +25,20 @@ double abs_sum_rows(const Tensor& t, int64_t first_row, int64_t count) {
   return sum;
 }
 
-double abs_sum_cols(const Tensor& t, int64_t first_col, int64_t count) {
+// Σ|W[r][c]| over all rows for each block of `width` consecutive columns, in one pass over W
+// (each block's sum adds its elements in the same order a pass per block would).
+std::vector<double> abs_sum_col_blocks(const Tensor& t, int64_t width) {
   std::vector<float> row(static_cast<size_t>(t.cols));
-  double sum = 0.0;
+  std::vector<double> sums(static_cast<size_t>(t.cols / width), 0.0);
   for (int64_t r = 0; r < t.rows; ++r) {
     dequantize_row(t, r, row.data());
-    for (int64_t c = first_col; c < first_col + count; ++c) sum += std::fabs(row[c]);
+    for (size_t b = 0; b < sums.size(); ++b) {
+      for (int64_t c = static_cast<int64_t>(b) * width; c < static_cast<int64_t>(b + 1) * width; ++c) {
+        sums[b] += std::fabs(row[c]);
+      }
+    }
   }
-  return sum;
+  return sums;
 }
 
 std::vector<std::vector<double>> empty_scores(const ModelConfig& c) {
@@ -52,9 +59,10 @@ class MagnitudeScorer : public HeadScorer {
       if (shape.n_heads == 0) continue;
       const int group = shape.n_heads / shape.n_kv_heads;
       const auto& w = m.layers[l];
+      const std::vector<double> wo_sums = abs_sum_col_blocks(w.wo, hd);
       for (int h = 0; h < shape.n_heads; ++h) {
         const int g = h / group;
-        s.raw[l][h] = abs_sum_rows(w.wq, int64_t{h} * hd, hd) + abs_sum_cols(w.wo, int64_t{h} * hd, hd) +
+        s.raw[l][h] = abs_sum_rows(w.wq, int64_t{h} * hd, hd) + wo_sums[static_cast<size_t>(h)] +
                       (abs_sum_rows(w.wk, int64_t{g} * hd, hd) + abs_sum_rows(w.wv, int64_t{g} * hd, hd)) / group;
       }
     }
@@ -87,25 +95,30 @@ class ActivationScorer : public HeadScorer {
     Transformer t(m);
     t.set_attention_observer([&](int layer, const Batch& batch, const float* heads) {
       const int n_heads = m.config.layers[layer].n_heads;
-      std::vector<float> wo = to_f32(m.layers[layer].wo);  // [dim, n_heads*hd]
-      const int width = n_heads * hd;
-      std::vector<double> sums(static_cast<size_t>(n_heads), 0.0);
-#pragma omp parallel for schedule(static)
-      for (int h = 0; h < n_heads; ++h) {
-        std::vector<float> contribution(static_cast<size_t>(dim));
-        double sum = 0.0;
-        for (int i = 0; i < batch.size(); ++i) {
-          const float* o = heads + int64_t{i} * width + h * hd;
-          double norm2 = 0.0;
-          for (int r = 0; r < dim; ++r) {
-            const float* wrow = &wo[static_cast<size_t>(r) * width + h * hd];
-            float acc = 0.0f;
-            for (int d = 0; d < hd; ++d) acc += wrow[d] * o[d];
-            norm2 += static_cast<double>(acc) * acc;
+      const Tensor& wo = m.layers[layer].wo;  // [dim, n_heads*hd], read one widened row at a time
+      const int width = n_heads * hd, rows = batch.size();
+      // norm2[i][h] = ‖Wo_h o_ih‖² = Σ_r (Wo[r, h] · o_ih)², summed over Wo's rows in order.
+      // Tokens are split over the threads; each widens every row of Wo for its own tokens,
+      // so no F32 copy of Wo is made and the sums do not depend on the thread count.
+      std::vector<double> norm2(static_cast<size_t>(rows) * n_heads, 0.0);
+      const int64_t per_thread = (rows + parallel_threads() - 1) / parallel_threads();
+      parallel_for(rows, per_thread, [&](int64_t first, int64_t last) {
+        std::vector<float> wrow(static_cast<size_t>(width));
+        for (int r = 0; r < dim; ++r) {
+          dequantize_row(wo, r, wrow.data());
+          for (int64_t i = first; i < last; ++i) {
+            for (int h = 0; h < n_heads; ++h) {
+              const float* o = heads + i * width + h * hd;
+              float acc = 0.0f;
+              for (int d = 0; d < hd; ++d) acc += wrow[h * hd + d] * o[d];
+              norm2[i * n_heads + h] += static_cast<double>(acc) * acc;
+            }
           }
-          sum += std::sqrt(norm2);
         }
-        sums[h] = sum;
+      });
+      std::vector<double> sums(static_cast<size_t>(n_heads), 0.0);
+      for (int h = 0; h < n_heads; ++h) {
+        for (int i = 0; i < rows; ++i) sums[h] += std::sqrt(norm2[static_cast<size_t>(i) * n_heads + h]);
       }
       for (int h = 0; h < n_heads; ++h) s.raw[layer][h] = sums[h] / batch.size();
       if (options.progress) options.progress(layer + 1, m.config.n_layers());

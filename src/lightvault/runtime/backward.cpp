@@ -13,25 +13,6 @@ namespace {
 
 float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
-// Wᵀ as an F32 tensor, built 64 rows of W at a time so that both sides stay in cache.
-Tensor transposed_f32(const Tensor& w) {
-  Tensor t = Tensor::zeros_f32(w.cols, w.rows);
-  float* out = t.mutable_f32();
-  constexpr int64_t kBlock = 64;
-  const int64_t blocks = (w.rows + kBlock - 1) / kBlock;
-  parallel_for(blocks, 1, [&](int64_t first, int64_t last) {
-    std::vector<float> rows(static_cast<size_t>(kBlock * w.cols));
-    for (int64_t b = first; b < last; ++b) {
-      const int64_t r0 = b * kBlock, n = std::min(kBlock, w.rows - r0);
-      for (int64_t i = 0; i < n; ++i) dequantize_row(w, r0 + i, &rows[i * w.cols]);
-      for (int64_t c = 0; c < w.cols; ++c) {
-        for (int64_t i = 0; i < n; ++i) out[c * w.rows + r0 + i] = rows[i * w.cols + c];
-      }
-    }
-  });
-  return t;
-}
-
 double inner(const float* a, const float* b, int n) {
   double s = 0.0;
   for (int i = 0; i < n; ++i) s += static_cast<double>(a[i]) * b[i];
@@ -110,10 +91,6 @@ double cross_entropy_backward(const float* logits, int vocab, int target, float 
   }
   dlogits[target] -= scale;
   return std::log(sum) + max - logits[target];
-}
-
-void matmul_transposed(const Tensor& W, const float* dY, int64_t n, float* dX) {
-  matmul(transposed_f32(W), dY, n, dX);
 }
 
 GateGradients gate_gradients(Transformer& transformer, const std::vector<int>& tokens, Objective objective,

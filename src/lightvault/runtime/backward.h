@@ -56,8 +56,4 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
 // dlogits = scale · (softmax(logits) − onehot(target)); returns −log softmax(logits)[target].
 double cross_entropy_backward(const float* logits, int vocab, int target, float scale, float* dlogits);
 
-// dX[t] = Wᵀ dY[t] for t < n: dY is n rows of W.rows floats, dX n rows of W.cols (overwritten).
-// W may be any dtype matmul takes; it is turned into a transposed F32 copy for the call.
-void matmul_transposed(const Tensor& W, const float* dY, int64_t n, float* dX);
-
 }  // namespace lv
