@@ -182,6 +182,11 @@ Result<CompressReport> compress(const CompressOptions& o, const CompressProgress
   io.ablation_on_hidden = o.ablation_on_hidden;
   io.gradient_estimate = o.gradient_estimate;
   io.all_estimates = o.compare_scorers;
+  io.gradient_rounds = o.gradient_rounds;
+  io.projection_probes = o.projection_probes;
+  // A ratio plan depends only on the order of the groups it removes; every other use (curves,
+  // retention search) walks the whole order.
+  io.order_up_to = o.mode == PruneMode::Ratio && !o.compare_scorers ? o.ratio : 1.0;
   auto score = [&](ImportanceMethod m) {
     io.progress = [&](int done, int total) {
       if (progress) progress(std::string("scoring heads (") + importance_name(m) + ")", done, total);

@@ -173,28 +173,40 @@ class AblationScorer : public HeadScorer {
   }
 };
 
-// One backward pass per calibration chunk, chunks one after another so that memory holds
-// one chunk's activations; the matmuls and attention inside use every core.
-class GradientScorer : public HeadScorer {
+using Scores = std::vector<std::vector<double>>;
+
+// Every estimate asked for, from one pass over the calibration text under the transformer's
+// current gates: one backward pass per calibration chunk (and per probe for the projection),
+// chunks one after another so that memory holds one chunk's activations; the matmuls and
+// attention inside use every core.
+class GradientPass {
  public:
-  HeadScores score(const Model& m, const Calibration& calibration, const ImportanceOptions& options) override {
-    const bool projection = options.all_estimates || options.gradient_estimate == GradientEstimate::Projection;
-    const bool cross_entropy = options.all_estimates || options.gradient_estimate != GradientEstimate::Projection;
-    std::map<GradientEstimate, std::vector<std::vector<double>>> sums;
-    std::vector<std::vector<double>> signed_sum = empty_scores(m.config);
-    Transformer t(m);
+  GradientPass(const Model& m, const ImportanceOptions& options)
+      : m_(m), options_(options),
+        projection_(options.all_estimates || options.gradient_estimate == GradientEstimate::Projection ||
+                    options.gradient_estimate == GradientEstimate::TokenProjection),
+        cross_entropy_(options.all_estimates || (options.gradient_estimate != GradientEstimate::Projection &&
+                                                 options.gradient_estimate != GradientEstimate::TokenProjection)) {}
+
+  // Backward passes one run() makes.
+  int passes(const Calibration& calibration) const {
+    return static_cast<int>(calibration.chunks.size()) * (int{cross_entropy_} + (projection_ ? probes() : 0));
+  }
+
+  // `done` counts backward passes across runs, for progress.
+  std::map<GradientEstimate, Scores> run(Transformer& t, const Calibration& calibration, int& done, int total) const {
+    std::map<GradientEstimate, Scores> sums;
+    Scores signed_sum = empty_scores(m_.config);
     const int chunks = static_cast<int>(calibration.chunks.size());
-    const int passes = chunks * (int{projection} + int{cross_entropy});
-    int done = 0;
     auto add = [&](GradientEstimate e, int l, int h, double v) {
-      auto& s = sums.try_emplace(e, empty_scores(m.config)).first->second;
+      auto& s = sums.try_emplace(e, empty_scores(m_.config)).first->second;
       s[l][h] += v;
     };
     for (int c = 0; c < chunks; ++c) {
-      if (cross_entropy) {
+      if (cross_entropy_) {
         GateGradients g = gate_gradients(t, calibration.chunks[c]);
-        for (int l = 0; l < m.config.n_layers(); ++l) {
-          const int n_heads = m.config.layers[l].n_heads;
+        for (int l = 0; l < m_.config.n_layers(); ++l) {
+          const int n_heads = m_.config.layers[l].n_heads;
           for (int h = 0; h < n_heads; ++h) {
             double token_abs = 0.0, token_sq = 0.0;
             for (size_t i = h; i < g.by_row[l].size(); i += static_cast<size_t>(n_heads)) {
@@ -209,30 +221,96 @@ class GradientScorer : public HeadScorer {
             add(GradientEstimate::TokenFisher, l, h, token_sq);
           }
         }
-        if (options.progress) options.progress(++done, passes);
+        if (options_.progress) options_.progress(++done, total);
       }
-      if (projection) {
-        GateGradients g = gate_gradients(t, calibration.chunks[c], Objective::RandomProjection, options.seed + c);
-        for (int l = 0; l < m.config.n_layers(); ++l) {
-          for (size_t h = 0; h < g.gate[l].size(); ++h) add(GradientEstimate::Projection, l, h, g.gate[l][h] * g.gate[l][h]);
+      if (projection_) {
+        const uint64_t seed = options_.seed + static_cast<uint64_t>(c) * static_cast<uint64_t>(probes());
+        for (const GateGradients& g : projection_gate_gradients(t, calibration.chunks[c], probes(), seed)) {
+          for (int l = 0; l < m_.config.n_layers(); ++l) {
+            const size_t n_heads = g.gate[l].size();
+            for (size_t h = 0; h < n_heads; ++h) {
+              add(GradientEstimate::Projection, l, h, g.gate[l][h] * g.gate[l][h] / probes());
+              double token_sq = 0.0;
+              for (size_t i = h; i < g.by_row[l].size(); i += n_heads) {
+                token_sq += static_cast<double>(g.by_row[l][i]) * g.by_row[l][i];
+              }
+              add(GradientEstimate::TokenProjection, l, h, token_sq / probes());
+            }
+          }
+          if (options_.progress) options_.progress(++done, total);
         }
-        if (options.progress) options.progress(++done, passes);
       }
     }
-    if (cross_entropy) {
-      for (int l = 0; l < m.config.n_layers(); ++l) {
+    if (cross_entropy_) {
+      for (int l = 0; l < m_.config.n_layers(); ++l) {
         for (size_t h = 0; h < signed_sum[l].size(); ++h) add(GradientEstimate::Taylor, l, h, std::fabs(signed_sum[l][h]));
       }
     }
-    HeadScores s;
-    s.method = ImportanceMethod::Gradient;
     for (auto& [e, sum] : sums) {
       for (auto& layer : sum) {
         for (double& v : layer) v /= std::max(chunks, 1);
       }
-      s.estimates[gradient_estimate_name(e)] = sum;
     }
-    s.raw = sums[options.gradient_estimate];
+    return sums;
+  }
+
+ private:
+  int probes() const { return std::max(1, options_.projection_probes); }
+
+  const Model& m_;
+  const ImportanceOptions& options_;
+  bool projection_, cross_entropy_;
+};
+
+// Scores every head with all gates open; with rounds > 1 also finds the order in which to
+// remove key/value groups: each round removes the lowest-scoring 1/rounds of the groups (by
+// their heads' summed scores), closes their gates and scores the rest again, so that heads
+// which only matter once others are gone are seen (Michel et al. 2019 prune iteratively).
+class GradientScorer : public HeadScorer {
+ public:
+  HeadScores score(const Model& m, const Calibration& calibration, const ImportanceOptions& options) override {
+    HeadScores s;
+    s.method = ImportanceMethod::Gradient;
+    GradientPass pass(m, options);
+    Transformer t(m);
+    std::vector<HeadGroup> remaining = all_groups(m.config);
+    const int n_groups = static_cast<int>(remaining.size());
+    const int rounds = std::clamp(options.gradient_rounds, 1, std::max(n_groups, 1));
+    const int per_round = (n_groups + rounds - 1) / rounds;
+    // Rounds past order_up_to only order groups that the plan keeps.
+    const int ordered = static_cast<int>(std::ceil(std::clamp(options.order_up_to, 0.0, 1.0) * n_groups));
+    const int rescored = rounds == 1 ? 0 : std::min(rounds - 1, (ordered + per_round - 1) / per_round);
+    int done = 0;
+    const int total = pass.passes(calibration) * (1 + rescored);
+
+    auto estimates = pass.run(t, calibration, done, total);
+    for (const auto& [e, sum] : estimates) s.estimates[gradient_estimate_name(e)] = sum;
+    s.raw = estimates[options.gradient_estimate];
+    if (rounds == 1) return s;
+
+    auto mask = t.head_mask();
+    if (mask.empty()) {
+      for (const auto& l : m.config.layers) mask.emplace_back(static_cast<size_t>(l.n_heads), 1.0f);
+    }
+    Scores current = s.raw;
+    for (int round = 0; !remaining.empty(); ++round) {
+      for (HeadGroup& g : remaining) {
+        g.score = 0.0;
+        for (int h : g.heads) g.score += current[g.layer][h];
+      }
+      std::stable_sort(remaining.begin(), remaining.end(),
+                       [](const HeadGroup& a, const HeadGroup& b) { return a.score < b.score; });
+      const bool last = round >= rescored;
+      const size_t take = last ? remaining.size() : std::min<size_t>(per_round, remaining.size());
+      for (size_t i = 0; i < take; ++i) {
+        for (int h : remaining[i].heads) mask[remaining[i].layer][h] = 0.0f;
+        s.removal_order.push_back(remaining[i]);
+      }
+      remaining.erase(remaining.begin(), remaining.begin() + static_cast<std::ptrdiff_t>(take));
+      if (remaining.empty()) break;
+      t.set_head_mask(mask);
+      current = pass.run(t, calibration, done, total)[options.gradient_estimate];
+    }
     return s;
   }
 };
@@ -307,17 +385,19 @@ const char* gradient_estimate_name(GradientEstimate estimate) {
     case GradientEstimate::TokenAbs: return "token-abs";
     case GradientEstimate::TokenFisher: return "token-fisher";
     case GradientEstimate::Projection: return "projection";
+    case GradientEstimate::TokenProjection: return "token-projection";
   }
   return "?";
 }
 
 Result<GradientEstimate> parse_gradient_estimate(const std::string& name) {
   for (auto e : {GradientEstimate::Taylor, GradientEstimate::ChunkAbs, GradientEstimate::ChunkFisher,
-                 GradientEstimate::TokenAbs, GradientEstimate::TokenFisher, GradientEstimate::Projection}) {
+                 GradientEstimate::TokenAbs, GradientEstimate::TokenFisher, GradientEstimate::Projection,
+                 GradientEstimate::TokenProjection}) {
     if (name == gradient_estimate_name(e)) return e;
   }
   return make_error("--gradient-estimate", "unknown estimate '" + name +
-                                               "' (taylor, chunk-abs, chunk-fisher, token-abs, token-fisher, projection)");
+                                               "' (taylor, chunk-abs, chunk-fisher, token-abs, token-fisher, projection, token-projection)");
 }
 
 Result<ImportanceMethod> parse_importance(const std::string& name) {
