@@ -9,10 +9,15 @@
 // kernels compute when memory is not the limit; decode is memory-bound when this is well
 // above membw/read.
 //
+// backward/ runs lv::matmul_transposed (dX = dY·W, the backward pass's product) at the 7B
+// MLP shape with n = 128 tokens (one calibration chunk), beside backward_peer/, what the
+// backward pass did before it: a transposed F32 copy of W, then lv::matmul with it.
+//
 // Run: kernels_bench [--benchmark_filter=avx512] ; OMP_NUM_THREADS sets the thread count.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -21,6 +26,7 @@
 
 #include "lightvault/tensor/kernels.h"
 #include "lightvault/tensor/quantize.h"
+#include "lightvault/tensor/thread_pool.h"
 
 namespace {
 
@@ -114,6 +120,43 @@ void BM_Matmul(benchmark::State& state, Isa isa, DType dtype, Shape shape, int64
   state.counters["threads"] = omp_get_max_threads();
 }
 
+void BM_MatmulTransposed(benchmark::State& state, Isa isa, DType dtype, Shape shape, int64_t n, bool copy_first) {
+  if (lv::force_isa(isa) != isa) {
+    state.SkipWithError("this CPU lacks the instruction set");
+    return;
+  }
+  const Tensor& w = weights(dtype, shape);
+  std::vector<float> dy(static_cast<size_t>(n * shape.rows));
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> uni(-1.0f, 1.0f);
+  for (auto& v : dy) v = uni(rng);
+  std::vector<float> dx(static_cast<size_t>(n * shape.cols));
+  for (auto _ : state) {
+    if (copy_first) {  // the backward pass's former transposed_f32, 64 rows of W per task
+      Tensor t = Tensor::zeros_f32(shape.cols, shape.rows);
+      float* out = t.mutable_f32();
+      constexpr int64_t kBlock = 64;
+      lv::parallel_for((shape.rows + kBlock - 1) / kBlock, 1, [&](int64_t first, int64_t last) {
+        std::vector<float> rows(static_cast<size_t>(kBlock * shape.cols));
+        for (int64_t b = first; b < last; ++b) {
+          const int64_t r0 = b * kBlock, m = std::min(kBlock, shape.rows - r0);
+          for (int64_t i = 0; i < m; ++i) lv::dequantize_row(w, r0 + i, &rows[i * shape.cols]);
+          for (int64_t c = 0; c < shape.cols; ++c) {
+            for (int64_t i = 0; i < m; ++i) out[c * shape.rows + r0 + i] = rows[i * shape.cols + c];
+          }
+        }
+      });
+      lv::matmul(t, dy.data(), n, dx.data());
+    } else {
+      lv::matmul_transposed(w, dy.data(), n, dx.data());
+    }
+    benchmark::DoNotOptimize(dx.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["FLOPS"] =
+      benchmark::Counter(2.0 * shape.rows * shape.cols * n, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 // All threads each stream their share of one buffer (lv::dot of the share with itself, so
 // every byte is loaded once): the memory bandwidth that decode can at best reach.
 void BM_MemRead(benchmark::State& state) {
@@ -143,6 +186,16 @@ void register_all() {
       benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, isa, dtype, Shape{1024, 1024}, int64_t{1})
           ->UseRealTime()
           ->Unit(benchmark::kMicrosecond);
+    }
+  }
+  for (DType dtype : {DType::F32, DType::Q8_0}) {
+    for (bool copy_first : {false, true}) {
+      const std::string name = std::string(copy_first ? "backward_peer/copy_transposed_f32+matmul/" : "backward/") +
+                               lv::isa_name(lv::active_isa()) + "/" + std::string(dtype_name(dtype)) + "/11008x4096/n:128";
+      benchmark::RegisterBenchmark(name.c_str(), BM_MatmulTransposed, lv::active_isa(), dtype, Shape{11008, 4096},
+                                   int64_t{128}, copy_first)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
     }
   }
   // Shape outermost so that the cached weights are rebuilt once per shape and dtype.

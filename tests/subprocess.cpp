@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -85,5 +86,38 @@ int free_loopback_port() {
   close(s);
   return ntohs(a.sin_port);
 }
+
+bool ServeProcess::start() {
+  pid_ = fork();
+  if (pid_ == 0) {
+    setenv("LIGHTVAULT_ADMIN_TOKEN", admin_token_.c_str(), 1);
+    if (!freopen(log_.c_str(), "a", stderr)) _exit(126);
+    const std::string listen = "127.0.0.1:" + std::to_string(port_);
+    execl(LV_CLI_PATH, LV_CLI_PATH, "serve", "--data", data_.c_str(), "--listen", listen.c_str(), "--quiet", nullptr);
+    _exit(127);
+  }
+  for (int i = 0; i < 200; ++i) {
+    const int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port_));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool up = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(s);
+    if (up) return true;
+    usleep(50 * 1000);
+  }
+  return false;
+}
+
+void ServeProcess::stop(int signal) {
+  if (pid_ <= 0) return;
+  kill(pid_, signal);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+void ServeProcess::kill9() { stop(SIGKILL); }
+void ServeProcess::term() { stop(SIGTERM); }
 
 }  // namespace lv::testing_support

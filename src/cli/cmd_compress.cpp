@@ -53,7 +53,7 @@ CommandRun setup(CLI::App& sub) {
   struct Args {
     ModelArgs model;
     CompressOptions o;
-    std::string importance = "ablation", quant = "channel", gradient_estimate = "token-abs";
+    std::string importance = "ablation", quant = "channel", gradient_estimate = "token-projection";
     std::vector<std::string> keep_float;
     double threshold = -1, ratio = -1, retention = -1;
     bool no_speed = false;
@@ -71,7 +71,13 @@ CommandRun setup(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--importance", a->importance, "magnitude|ablation|activation|random|gradient")->capture_default_str();
   sub.add_option("--gradient-estimate", a->gradient_estimate,
-                 "what --importance gradient ranks by: taylor|chunk-abs|chunk-fisher|token-abs|token-fisher|projection")
+                 "what --importance gradient ranks by: taylor|chunk-abs|chunk-fisher|token-abs|token-fisher|projection|token-projection")
+      ->capture_default_str();
+  sub.add_option("--gradient-rounds", o.gradient_rounds,
+                 "--importance gradient removes groups in this many rounds, re-scoring with removed heads closed")
+      ->capture_default_str();
+  sub.add_option("--projection-probes", o.projection_probes,
+                 "random probes per calibration chunk for the projection estimates")
       ->capture_default_str();
   auto* threshold = sub.add_option("--threshold", a->threshold, "remove heads whose normalized score is below T");
   auto* ratio = sub.add_option("--ratio", a->ratio, "remove this fraction of all heads");

@@ -140,8 +140,8 @@ CommandRun setup(CLI::App& sub) {
   sub.add_option("--clusters", o.clusters, "number of clusters (default: by the eigengap)");
   sub.add_option("--max-clusters", o.max_clusters, "largest k the eigengap may choose")->capture_default_str();
   sub.add_option("--small-cluster", o.small_cluster, "share of the rows under which a cluster is a candidate")->capture_default_str();
-  sub.add_option("--ratio", o.ratio, "a candidate cluster is flagged when its members' median distance to their own label (outside the cluster) over their distance to other labels exceeds this")->capture_default_str();
-  sub.add_option("--max-conductance", o.max_conductance, "... and its conductance within its label is at most this")->capture_default_str();
+  sub.add_option("--ratio", o.ratio, "a group is flagged when its members' median shift ratio is under this: distance from (row - the group's shared shift) to other labels over distance to the row's own label")->capture_default_str();
+  sub.add_option("--max-conductance", o.max_conductance, "a spectral cluster of a label is a candidate only when its conductance in the label's graph is at most this")->capture_default_str();
   sub.add_option("--expected-poison", o.expected_poison, "Tran et al.'s eps for --method signature (flags the top 1.5 eps of each label)")->capture_default_str();
   sub.add_option("--seed", o.seed, "random seed (kNN trees, k-means++)")->capture_default_str();
   sub.add_option("--json", args->json, "write the report as JSON to FILE");

@@ -3,19 +3,12 @@
 // (JSON, HTML, PDF) and `audit verify` as a user runs them; downloads over HTTP; complaint
 // entries appended to the live chain through an AuditWriter on the same data folder, exactly
 // as the complaint use cases write them.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -53,38 +46,6 @@ const std::string kCardWithoutCleaning =
     "  copyright_opt_outs_respected: yes\n"
     "---\n"
     "# Stories\n";
-
-// `lightvault serve` in a child process, killed with the test.
-class Serve {
- public:
-  Serve(const fs::path& data, int port) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      setenv("LIGHTVAULT_ADMIN_TOKEN", kToken.c_str(), 1);
-      std::string log = (data.parent_path() / "serve.log").string();
-      if (!freopen(log.c_str(), "a", stderr)) _exit(126);
-      std::string listen = "127.0.0.1:" + std::to_string(port);
-      execl(LV_CLI_PATH, LV_CLI_PATH, "serve", "--data", data.c_str(), "--listen", listen.c_str(), "--quiet", nullptr);
-      _exit(127);
-    }
-    httplib::Client probe("127.0.0.1", port);
-    for (int i = 0; i < 200 && !up_; ++i) {
-      up_ = static_cast<bool>(probe.Get("/static/style.css"));
-      if (!up_) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-  ~Serve() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool up() const { return up_; }
-
- private:
-  pid_t pid_ = -1;
-  bool up_ = false;
-};
 
 class ComplianceEndToEnd : public ::testing::Test {
  protected:
@@ -162,8 +123,8 @@ TEST_F(ComplianceEndToEnd, PushPolicyReportAndTheChainHeadItNames) {
              {"before", {{"perplexity", 5.1}, {"top1_accuracy", 0.41}}},
              {"after", {{"perplexity", 5.3}, {"top1_accuracy", 0.4}, {"top1_agreement", 0.93}}}}
             .dump());
-  Serve serve(data, port_);
-  ASSERT_TRUE(serve.up()) << read_all((root_ / "serve.log").string());
+  lv::testing_support::ServeProcess serve(data.string(), port_, kToken, (root_ / "serve.log").string());
+  ASSERT_TRUE(serve.start()) << read_all((root_ / "serve.log").string());
 
   ASSERT_EQ(hub({"admin", "org", "create", "acme"}).exit_code, 0);
   Completed r = hub({"push", dir.string(), "acme/m"});

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -62,53 +61,10 @@ Run cli(const std::string& args, int port, const std::string& token = kToken) {
   return r;
 }
 
-class Server {
- public:
-  Server(const fs::path& dir, int port, std::string admin_token = kToken)
-      : dir_(dir), port_(port), admin_token_(std::move(admin_token)) {}
-  ~Server() { kill9(); }
-  bool start() {
-    pid_ = fork();
-    if (pid_ == 0) {
-      setenv("LIGHTVAULT_ADMIN_TOKEN", admin_token_.c_str(), 1);
-      std::string log = (dir_.parent_path() / "serve.log").string();
-      FILE* f = freopen(log.c_str(), "a", stderr);
-      (void)f;
-      std::string data = dir_.string(), listen = "127.0.0.1:" + std::to_string(port_);
-      execl(LV_CLI_PATH, LV_CLI_PATH, "serve", "--data", data.c_str(), "--listen", listen.c_str(), "--quiet", nullptr);
-      _exit(127);
-    }
-    for (int i = 0; i < 200; ++i) {
-      int s = connect_to(port_);
-      if (s >= 0) {
-        close(s);
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-  void kill9() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-  }
-  void term() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-  }
-
- private:
-  fs::path dir_;
-  int port_;
-  std::string admin_token_;
-  pid_t pid_ = -1;
-};
+// The hub as its own process, so a test can kill it mid-upload and start it again.
+lv::testing_support::ServeProcess serve_process(const fs::path& data, int port, const std::string& admin_token = kToken) {
+  return {data.string(), port, admin_token, (data.parent_path() / "serve.log").string()};
+}
 
 std::string slurp(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
@@ -156,7 +112,7 @@ TEST(ServeEndToEnd, CliPushPullKillDuringUploadRestartAndAuditTamper) {
   std::ofstream(root / "model" / "README.md") << "---\nlicense: mit\n---\n# test\n";
 
   int port = lv::testing_support::free_loopback_port();
-  Server server(data, port);
+  auto server = serve_process(data, port);
   ASSERT_TRUE(server.start()) << slurp(root / "serve.log");
 
   auto r = cli("admin user create alice", port);
@@ -307,7 +263,7 @@ TEST(ServeEndToEnd, HostileClientReplayIsRefused) {
   std::ofstream(root / "v1" / "a.txt") << "version one";
   std::ofstream(root / "v2" / "b.txt") << "version two";
   int port = lv::testing_support::free_loopback_port();
-  Server server(data, port);
+  auto server = serve_process(data, port);
   ASSERT_TRUE(server.start()) << slurp(root / "serve.log");
   for (const std::string& args : {std::string("admin org create acme"), std::string("admin user create alice"),
                                   "push " + (root / "secret").string() + " acme/secret", "push " + (root / "v1").string() + " acme/shared",
@@ -380,7 +336,7 @@ TEST(ServeEndToEnd, HostileClientReplayIsRefused) {
     EXPECT_FALSE(fs::exists(copy / "keys" / key)) << "a new " << key << " was made";
   }
   const std::string rotated = "lvt_e2e_rotated_admin_token_99887766554433";
-  Server again(data, port, rotated);
+  auto again = serve_process(data, port, rotated);
   ASSERT_TRUE(again.start()) << slurp(root / "serve.log");
   EXPECT_EQ(http.Get("/api/lv/users", as_admin)->status, 401);
   EXPECT_EQ(http.Get("/api/lv/users", {{"Authorization", "Bearer " + rotated}})->status, 200);

@@ -9,6 +9,7 @@
 
 #include "lightvault/compress/ablation.h"
 #include "lightvault/compress/prune.h"
+#include "lightvault/eval/speed.h"
 #include "lightvault/model/gguf.h"
 #include "lightvault/model/gguf_layout.h"
 #include "lightvault/model/load.h"
@@ -181,6 +182,11 @@ Result<CompressReport> compress(const CompressOptions& o, const CompressProgress
   io.ablation_on_hidden = o.ablation_on_hidden;
   io.gradient_estimate = o.gradient_estimate;
   io.all_estimates = o.compare_scorers;
+  io.gradient_rounds = o.gradient_rounds;
+  io.projection_probes = o.projection_probes;
+  // A ratio plan depends only on the order of the groups it removes; every other use (curves,
+  // retention search) walks the whole order.
+  io.order_up_to = o.mode == PruneMode::Ratio && !o.compare_scorers ? o.ratio : 1.0;
   auto score = [&](ImportanceMethod m) {
     io.progress = [&](int done, int total) {
       if (progress) progress(std::string("scoring heads (") + importance_name(m) + ")", done, total);
@@ -252,11 +258,16 @@ Result<CompressReport> compress(const CompressOptions& o, const CompressProgress
     step_done("comparing scorers");
   }
 
-  // Prune, quantize, write, and read back what was written.
-  LV_ASSIGN_OR_RETURN(Model pruned, prune(original, report.plan));
-  Model compressed = quantize_model(pruned, o.quant);
-  compressed.path = o.output;
-  LV_RETURN_IF_ERROR(save_gguf(compressed, o.output, GgufWriteOptions{}));
+  // Prune, quantize, write, and read back what was written. The pruned and quantized copies
+  // live only until the file is written: evaluation maps the written file instead, so the
+  // run never holds more than the input's mapping, one quantized copy and the output's mapping.
+  {
+    LV_ASSIGN_OR_RETURN(Model pruned, prune(original, report.plan));
+    Model compressed = quantize_model(pruned, o.quant);
+    pruned = Model{};
+    compressed.path = o.output;
+    LV_RETURN_IF_ERROR(save_gguf(compressed, o.output, GgufWriteOptions{}));
+  }
   LV_ASSIGN_OR_RETURN(Model written, load_model(o.output));
   report.after = figures_of(written);
   report.float_weights = float_weights(written, o.quant);
@@ -278,6 +289,7 @@ Result<CompressReport> compress(const CompressOptions& o, const CompressProgress
     step_done("evaluating");
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  report.peak_rss_bytes = peak_rss_bytes();
   return report;
 }
 

@@ -25,7 +25,9 @@ struct CompressOptions {
   int eval_chunks = 0;                // 0: the whole eval text
   int curve_chunks = 32;              // eval chunks per point of the retention curves
   ImportanceMethod importance = ImportanceMethod::Ablation;
-  GradientEstimate gradient_estimate = GradientEstimate::TokenAbs;
+  GradientEstimate gradient_estimate = GradientEstimate::TokenProjection;
+  int gradient_rounds = 1;            // --importance gradient: rounds of removal (ImportanceOptions)
+  int projection_probes = 1;          // random probes per chunk for the projection estimate
   PruneMode mode = PruneMode::None;
   double threshold = 0.05, ratio = 0.0, target_retention = 0.99;
   std::string plan_path;
@@ -70,6 +72,9 @@ struct CompressReport {
   // not a multiple of 32, as GGUF Q8_0 needs)" or "... (--keep-float)".
   std::vector<std::string> float_weights;
   double seconds = 0.0;
+  // The peak resident memory of the process when the run ended (getrusage), mapped weights
+  // included: what a machine needs to run this compression.
+  long long peak_rss_bytes = 0;
 };
 
 // Progress of a long stage: `stage` names it ("ablation", "eval", ...).

@@ -8,6 +8,7 @@
 
 #include "lightvault/compress/ablation.h"
 #include "lightvault/runtime/backward.h"
+#include "lightvault/tensor/thread_pool.h"
 
 namespace lv {
 namespace {
@@ -24,14 +25,20 @@ double abs_sum_rows(const Tensor& t, int64_t first_row, int64_t count) {
   return sum;
 }
 
-double abs_sum_cols(const Tensor& t, int64_t first_col, int64_t count) {
+// Σ|W[r][c]| over all rows for each block of `width` consecutive columns, in one pass over W
+// (each block's sum adds its elements in the same order a pass per block would).
+std::vector<double> abs_sum_col_blocks(const Tensor& t, int64_t width) {
   std::vector<float> row(static_cast<size_t>(t.cols));
-  double sum = 0.0;
+  std::vector<double> sums(static_cast<size_t>(t.cols / width), 0.0);
   for (int64_t r = 0; r < t.rows; ++r) {
     dequantize_row(t, r, row.data());
-    for (int64_t c = first_col; c < first_col + count; ++c) sum += std::fabs(row[c]);
+    for (size_t b = 0; b < sums.size(); ++b) {
+      for (int64_t c = static_cast<int64_t>(b) * width; c < static_cast<int64_t>(b + 1) * width; ++c) {
+        sums[b] += std::fabs(row[c]);
+      }
+    }
   }
-  return sum;
+  return sums;
 }
 
 std::vector<std::vector<double>> empty_scores(const ModelConfig& c) {
@@ -52,9 +59,10 @@ class MagnitudeScorer : public HeadScorer {
       if (shape.n_heads == 0) continue;
       const int group = shape.n_heads / shape.n_kv_heads;
       const auto& w = m.layers[l];
+      const std::vector<double> wo_sums = abs_sum_col_blocks(w.wo, hd);
       for (int h = 0; h < shape.n_heads; ++h) {
         const int g = h / group;
-        s.raw[l][h] = abs_sum_rows(w.wq, int64_t{h} * hd, hd) + abs_sum_cols(w.wo, int64_t{h} * hd, hd) +
+        s.raw[l][h] = abs_sum_rows(w.wq, int64_t{h} * hd, hd) + wo_sums[static_cast<size_t>(h)] +
                       (abs_sum_rows(w.wk, int64_t{g} * hd, hd) + abs_sum_rows(w.wv, int64_t{g} * hd, hd)) / group;
       }
     }
@@ -87,25 +95,30 @@ class ActivationScorer : public HeadScorer {
     Transformer t(m);
     t.set_attention_observer([&](int layer, const Batch& batch, const float* heads) {
       const int n_heads = m.config.layers[layer].n_heads;
-      std::vector<float> wo = to_f32(m.layers[layer].wo);  // [dim, n_heads*hd]
-      const int width = n_heads * hd;
-      std::vector<double> sums(static_cast<size_t>(n_heads), 0.0);
-#pragma omp parallel for schedule(static)
-      for (int h = 0; h < n_heads; ++h) {
-        std::vector<float> contribution(static_cast<size_t>(dim));
-        double sum = 0.0;
-        for (int i = 0; i < batch.size(); ++i) {
-          const float* o = heads + int64_t{i} * width + h * hd;
-          double norm2 = 0.0;
-          for (int r = 0; r < dim; ++r) {
-            const float* wrow = &wo[static_cast<size_t>(r) * width + h * hd];
-            float acc = 0.0f;
-            for (int d = 0; d < hd; ++d) acc += wrow[d] * o[d];
-            norm2 += static_cast<double>(acc) * acc;
+      const Tensor& wo = m.layers[layer].wo;  // [dim, n_heads*hd], read one widened row at a time
+      const int width = n_heads * hd, rows = batch.size();
+      // norm2[i][h] = ‖Wo_h o_ih‖² = Σ_r (Wo[r, h] · o_ih)², summed over Wo's rows in order.
+      // Tokens are split over the threads; each widens every row of Wo for its own tokens,
+      // so no F32 copy of Wo is made and the sums do not depend on the thread count.
+      std::vector<double> norm2(static_cast<size_t>(rows) * n_heads, 0.0);
+      const int64_t per_thread = (rows + parallel_threads() - 1) / parallel_threads();
+      parallel_for(rows, per_thread, [&](int64_t first, int64_t last) {
+        std::vector<float> wrow(static_cast<size_t>(width));
+        for (int r = 0; r < dim; ++r) {
+          dequantize_row(wo, r, wrow.data());
+          for (int64_t i = first; i < last; ++i) {
+            for (int h = 0; h < n_heads; ++h) {
+              const float* o = heads + i * width + h * hd;
+              float acc = 0.0f;
+              for (int d = 0; d < hd; ++d) acc += wrow[h * hd + d] * o[d];
+              norm2[i * n_heads + h] += static_cast<double>(acc) * acc;
+            }
           }
-          sum += std::sqrt(norm2);
         }
-        sums[h] = sum;
+      });
+      std::vector<double> sums(static_cast<size_t>(n_heads), 0.0);
+      for (int h = 0; h < n_heads; ++h) {
+        for (int i = 0; i < rows; ++i) sums[h] += std::sqrt(norm2[static_cast<size_t>(i) * n_heads + h]);
       }
       for (int h = 0; h < n_heads; ++h) s.raw[layer][h] = sums[h] / batch.size();
       if (options.progress) options.progress(layer + 1, m.config.n_layers());
@@ -160,28 +173,40 @@ class AblationScorer : public HeadScorer {
   }
 };
 
-// One backward pass per calibration chunk, chunks one after another so that memory holds
-// one chunk's activations; the matmuls and attention inside use every core.
-class GradientScorer : public HeadScorer {
+using Scores = std::vector<std::vector<double>>;
+
+// Every estimate asked for, from one pass over the calibration text under the transformer's
+// current gates: one backward pass per calibration chunk (and per probe for the projection),
+// chunks one after another so that memory holds one chunk's activations; the matmuls and
+// attention inside use every core.
+class GradientPass {
  public:
-  HeadScores score(const Model& m, const Calibration& calibration, const ImportanceOptions& options) override {
-    const bool projection = options.all_estimates || options.gradient_estimate == GradientEstimate::Projection;
-    const bool cross_entropy = options.all_estimates || options.gradient_estimate != GradientEstimate::Projection;
-    std::map<GradientEstimate, std::vector<std::vector<double>>> sums;
-    std::vector<std::vector<double>> signed_sum = empty_scores(m.config);
-    Transformer t(m);
+  GradientPass(const Model& m, const ImportanceOptions& options)
+      : m_(m), options_(options),
+        projection_(options.all_estimates || options.gradient_estimate == GradientEstimate::Projection ||
+                    options.gradient_estimate == GradientEstimate::TokenProjection),
+        cross_entropy_(options.all_estimates || (options.gradient_estimate != GradientEstimate::Projection &&
+                                                 options.gradient_estimate != GradientEstimate::TokenProjection)) {}
+
+  // Backward passes one run() makes.
+  int passes(const Calibration& calibration) const {
+    return static_cast<int>(calibration.chunks.size()) * (int{cross_entropy_} + (projection_ ? probes() : 0));
+  }
+
+  // `done` counts backward passes across runs, for progress.
+  std::map<GradientEstimate, Scores> run(Transformer& t, const Calibration& calibration, int& done, int total) const {
+    std::map<GradientEstimate, Scores> sums;
+    Scores signed_sum = empty_scores(m_.config);
     const int chunks = static_cast<int>(calibration.chunks.size());
-    const int passes = chunks * (int{projection} + int{cross_entropy});
-    int done = 0;
     auto add = [&](GradientEstimate e, int l, int h, double v) {
-      auto& s = sums.try_emplace(e, empty_scores(m.config)).first->second;
+      auto& s = sums.try_emplace(e, empty_scores(m_.config)).first->second;
       s[l][h] += v;
     };
     for (int c = 0; c < chunks; ++c) {
-      if (cross_entropy) {
+      if (cross_entropy_) {
         GateGradients g = gate_gradients(t, calibration.chunks[c]);
-        for (int l = 0; l < m.config.n_layers(); ++l) {
-          const int n_heads = m.config.layers[l].n_heads;
+        for (int l = 0; l < m_.config.n_layers(); ++l) {
+          const int n_heads = m_.config.layers[l].n_heads;
           for (int h = 0; h < n_heads; ++h) {
             double token_abs = 0.0, token_sq = 0.0;
             for (size_t i = h; i < g.by_row[l].size(); i += static_cast<size_t>(n_heads)) {
@@ -196,30 +221,96 @@ class GradientScorer : public HeadScorer {
             add(GradientEstimate::TokenFisher, l, h, token_sq);
           }
         }
-        if (options.progress) options.progress(++done, passes);
+        if (options_.progress) options_.progress(++done, total);
       }
-      if (projection) {
-        GateGradients g = gate_gradients(t, calibration.chunks[c], Objective::RandomProjection, options.seed + c);
-        for (int l = 0; l < m.config.n_layers(); ++l) {
-          for (size_t h = 0; h < g.gate[l].size(); ++h) add(GradientEstimate::Projection, l, h, g.gate[l][h] * g.gate[l][h]);
+      if (projection_) {
+        const uint64_t seed = options_.seed + static_cast<uint64_t>(c) * static_cast<uint64_t>(probes());
+        for (const GateGradients& g : projection_gate_gradients(t, calibration.chunks[c], probes(), seed)) {
+          for (int l = 0; l < m_.config.n_layers(); ++l) {
+            const size_t n_heads = g.gate[l].size();
+            for (size_t h = 0; h < n_heads; ++h) {
+              add(GradientEstimate::Projection, l, h, g.gate[l][h] * g.gate[l][h] / probes());
+              double token_sq = 0.0;
+              for (size_t i = h; i < g.by_row[l].size(); i += n_heads) {
+                token_sq += static_cast<double>(g.by_row[l][i]) * g.by_row[l][i];
+              }
+              add(GradientEstimate::TokenProjection, l, h, token_sq / probes());
+            }
+          }
+          if (options_.progress) options_.progress(++done, total);
         }
-        if (options.progress) options.progress(++done, passes);
       }
     }
-    if (cross_entropy) {
-      for (int l = 0; l < m.config.n_layers(); ++l) {
+    if (cross_entropy_) {
+      for (int l = 0; l < m_.config.n_layers(); ++l) {
         for (size_t h = 0; h < signed_sum[l].size(); ++h) add(GradientEstimate::Taylor, l, h, std::fabs(signed_sum[l][h]));
       }
     }
-    HeadScores s;
-    s.method = ImportanceMethod::Gradient;
     for (auto& [e, sum] : sums) {
       for (auto& layer : sum) {
         for (double& v : layer) v /= std::max(chunks, 1);
       }
-      s.estimates[gradient_estimate_name(e)] = sum;
     }
-    s.raw = sums[options.gradient_estimate];
+    return sums;
+  }
+
+ private:
+  int probes() const { return std::max(1, options_.projection_probes); }
+
+  const Model& m_;
+  const ImportanceOptions& options_;
+  bool projection_, cross_entropy_;
+};
+
+// Scores every head with all gates open; with rounds > 1 also finds the order in which to
+// remove key/value groups: each round removes the lowest-scoring 1/rounds of the groups (by
+// their heads' summed scores), closes their gates and scores the rest again, so that heads
+// which only matter once others are gone are seen (Michel et al. 2019 prune iteratively).
+class GradientScorer : public HeadScorer {
+ public:
+  HeadScores score(const Model& m, const Calibration& calibration, const ImportanceOptions& options) override {
+    HeadScores s;
+    s.method = ImportanceMethod::Gradient;
+    GradientPass pass(m, options);
+    Transformer t(m);
+    std::vector<HeadGroup> remaining = all_groups(m.config);
+    const int n_groups = static_cast<int>(remaining.size());
+    const int rounds = std::clamp(options.gradient_rounds, 1, std::max(n_groups, 1));
+    const int per_round = (n_groups + rounds - 1) / rounds;
+    // Rounds past order_up_to only order groups that the plan keeps.
+    const int ordered = static_cast<int>(std::ceil(std::clamp(options.order_up_to, 0.0, 1.0) * n_groups));
+    const int rescored = rounds == 1 ? 0 : std::min(rounds - 1, (ordered + per_round - 1) / per_round);
+    int done = 0;
+    const int total = pass.passes(calibration) * (1 + rescored);
+
+    auto estimates = pass.run(t, calibration, done, total);
+    for (const auto& [e, sum] : estimates) s.estimates[gradient_estimate_name(e)] = sum;
+    s.raw = estimates[options.gradient_estimate];
+    if (rounds == 1) return s;
+
+    auto mask = t.head_mask();
+    if (mask.empty()) {
+      for (const auto& l : m.config.layers) mask.emplace_back(static_cast<size_t>(l.n_heads), 1.0f);
+    }
+    Scores current = s.raw;
+    for (int round = 0; !remaining.empty(); ++round) {
+      for (HeadGroup& g : remaining) {
+        g.score = 0.0;
+        for (int h : g.heads) g.score += current[g.layer][h];
+      }
+      std::stable_sort(remaining.begin(), remaining.end(),
+                       [](const HeadGroup& a, const HeadGroup& b) { return a.score < b.score; });
+      const bool last = round >= rescored;
+      const size_t take = last ? remaining.size() : std::min<size_t>(per_round, remaining.size());
+      for (size_t i = 0; i < take; ++i) {
+        for (int h : remaining[i].heads) mask[remaining[i].layer][h] = 0.0f;
+        s.removal_order.push_back(remaining[i]);
+      }
+      remaining.erase(remaining.begin(), remaining.begin() + static_cast<std::ptrdiff_t>(take));
+      if (remaining.empty()) break;
+      t.set_head_mask(mask);
+      current = pass.run(t, calibration, done, total)[options.gradient_estimate];
+    }
     return s;
   }
 };
@@ -294,17 +385,19 @@ const char* gradient_estimate_name(GradientEstimate estimate) {
     case GradientEstimate::TokenAbs: return "token-abs";
     case GradientEstimate::TokenFisher: return "token-fisher";
     case GradientEstimate::Projection: return "projection";
+    case GradientEstimate::TokenProjection: return "token-projection";
   }
   return "?";
 }
 
 Result<GradientEstimate> parse_gradient_estimate(const std::string& name) {
   for (auto e : {GradientEstimate::Taylor, GradientEstimate::ChunkAbs, GradientEstimate::ChunkFisher,
-                 GradientEstimate::TokenAbs, GradientEstimate::TokenFisher, GradientEstimate::Projection}) {
+                 GradientEstimate::TokenAbs, GradientEstimate::TokenFisher, GradientEstimate::Projection,
+                 GradientEstimate::TokenProjection}) {
     if (name == gradient_estimate_name(e)) return e;
   }
   return make_error("--gradient-estimate", "unknown estimate '" + name +
-                                               "' (taylor, chunk-abs, chunk-fisher, token-abs, token-fisher, projection)");
+                                               "' (taylor, chunk-abs, chunk-fisher, token-abs, token-fisher, projection, token-projection)");
 }
 
 Result<ImportanceMethod> parse_importance(const std::string& name) {

@@ -20,16 +20,24 @@
 //                chunk-fisher Σ_c (Σ_t d_ct)² / C  its square (empirical Fisher)
 //                token-abs    Σ_c Σ_t |d_ct| / C   |∂L/∂g| with a gate per head and position
 //                token-fisher Σ_c Σ_t d_ct² / C    its square
-//              and, from a second pass whose objective is a random projection of the centered
-//              logits (backward.h), one sample per chunk of the linearized ablation damage:
-//                projection   Σ_c (∂L_c/∂g)² / C   ≈ Σ_rows ‖Δ centered logits‖² when g goes 1 → 0
-//              The cross-entropy estimates come from one pass; `estimates` keeps every one
-//              computed (the projection pass runs when chosen or with all_estimates).
-//              token-abs is the default: it agrees best with exact ablation's ranking on the
-//              shared trained models (bench/compress_gradient_agreement.sh, Spearman 0.81 on
-//              stories260K and 0.93 on aidreams260K, against 0.80/0.92 token-fisher, 0.63/0.76
-//              chunk-abs, 0.60/0.82 chunk-fisher, 0.70/0.56 projection, 0.00/0.62 taylor; 0.93
-//              on a 56M-parameter synthetic model of 96 heads, where token-fisher has 0.94).
+//              Exact ablation measures an MSE of outputs, which is 0 and stationary at g = 1:
+//              its change when the gate closes is second order, Gauss-Newton: Σ_rows ‖P ∂logits/
+//              ∂g‖² (P centers each row). A pass whose objective is ⟨P r, logits⟩ with a random
+//              probe r ~ N(0, I) (backward.h) samples it without a backward pass per logit:
+//              E_r[(∂L/∂g)²] is that sum (Hutchinson). With d_ct now the rows' terms of such a
+//              pass, `projection_probes` probes per chunk averaged:
+//                projection        Σ_c (Σ_t d_ct)² / C   the damage of one gate for all positions
+//                token-projection  Σ_c Σ_t d_ct² / C     the same with a gate per head and position
+//              token-projection is the default: it agrees best with exact ablation's ranking
+//              (bench/compress_gradient_agreement.md: Spearman 0.94 on stories260K and 0.99 on
+//              aidreams260K with one probe per chunk, against 0.81/0.93 for token-abs, the best
+//              cross-entropy estimate). One probe suffices because each sample sums the squares
+//              of a chunk's positions; projection, one square per sample, needs 8-16 probes per
+//              chunk to agree as well (0.93/0.95 with 8; 0.70/0.56 with one).
+//              The cross-entropy estimates come from one pass, the projection ones from another;
+//              `estimates` keeps every one computed (both passes run with all_estimates).
+//              With gradient_rounds > 1, groups are removed in rounds, each re-scored with the
+//              gates of the groups already removed closed (see removal_order).
 //
 // `normalized` divides each score by the largest score of its layer, so it lies in [0, 1]
 // and a threshold such as 0.05 means "under 5% of the layer's most important head".
@@ -46,7 +54,7 @@
 namespace lv {
 
 enum class ImportanceMethod { Magnitude, Ablation, Activation, Random, Gradient };
-enum class GradientEstimate { Taylor, ChunkAbs, ChunkFisher, TokenAbs, TokenFisher, Projection };
+enum class GradientEstimate { Taylor, ChunkAbs, ChunkFisher, TokenAbs, TokenFisher, Projection, TokenProjection };
 
 const char* importance_name(ImportanceMethod method);
 Result<ImportanceMethod> parse_importance(const std::string& name);
@@ -67,7 +75,7 @@ struct HeadScores {
   ImportanceMethod method = ImportanceMethod::Magnitude;
   std::vector<std::vector<double>> raw;         // [layer][head]
   std::vector<std::vector<double>> normalized;  // raw / max of the layer
-  // When the scorer finds one itself (ablation), the order in which to remove groups,
+  // When the scorer finds one itself (ablation; gradient with rounds), the order in which to remove groups,
   // least important first; otherwise empty and groups are ranked by summed raw scores.
   std::vector<HeadGroup> removal_order;
   // Every estimate the scorer computed besides `raw`, by name (gradient), for comparison.
@@ -78,8 +86,15 @@ struct HeadScores {
 struct ImportanceOptions {
   bool ablation_on_hidden = false;  // compare final hidden states instead of logits
   uint64_t seed = 1;                // random scorer
-  GradientEstimate gradient_estimate = GradientEstimate::TokenAbs;
+  GradientEstimate gradient_estimate = GradientEstimate::TokenProjection;
   bool all_estimates = false;       // gradient: compute every estimate, for comparison
+  int projection_probes = 1;        // gradient: random probes per chunk for the projection estimates
+  // gradient: rounds in which the removal order is found, each taking 1/rounds of the groups
+  // and re-scoring the rest with the taken groups' gates closed (1: rank by the first scores).
+  int gradient_rounds = 1;
+  // gradient rounds stop once this fraction of the groups is ordered (a ratio plan needs no
+  // more); the rest keep the last round's order.
+  double order_up_to = 1.0;
   std::function<void(int done, int total)> progress;
 };
 

@@ -1,32 +1,81 @@
 #include "lightvault/compress/prune.h"
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
 #include <set>
+
+#include "lightvault/tensor/quantize.h"
 
 namespace lv {
 namespace {
 
-// Rows [h*hd, (h+1)*hd) of `t` for each h in `keep`, as a new F32 tensor.
+// A heap tensor of `rows` x `cols` in `dtype` (with room for I8 row scales), to be filled.
+Tensor heap_tensor(DType dtype, int64_t rows, int64_t cols) {
+  struct Storage {
+    std::unique_ptr<uint8_t[]> bytes;
+    std::unique_ptr<float[]> scales;
+  };
+  auto storage = std::make_shared<Storage>();
+  storage->bytes.reset(new uint8_t[static_cast<size_t>(rows) * row_bytes(dtype, cols)]);
+  if (dtype == DType::I8) storage->scales.reset(new float[static_cast<size_t>(rows)]);
+  Tensor t;
+  t.dtype = dtype;
+  t.rows = rows;
+  t.cols = cols;
+  t.data = storage->bytes.get();
+  t.scales = storage->scales.get();
+  t.owner = std::shared_ptr<const void>(storage, storage.get());
+  return t;
+}
+
+uint8_t* mutable_row(const Tensor& t, int64_t r) { return const_cast<uint8_t*>(t.row_ptr(r)); }
+
+// Rows [h*hd, (h+1)*hd) of `t` for each h in `keep`, in t's dtype: rows are copied as they
+// are stored (with their I8 scales), so nothing is rounded again.
 Tensor keep_row_blocks(const Tensor& t, const std::vector<int>& keep, int hd) {
-  Tensor out = Tensor::zeros_f32(static_cast<int64_t>(keep.size()) * hd, t.cols);
+  Tensor out = heap_tensor(t.dtype, static_cast<int64_t>(keep.size()) * hd, t.cols);
+  const size_t bytes = row_bytes(t.dtype, t.cols);
   for (size_t i = 0; i < keep.size(); ++i) {
     for (int d = 0; d < hd; ++d) {
-      dequantize_row(t, int64_t{keep[i]} * hd + d, out.mutable_f32() + (static_cast<int64_t>(i) * hd + d) * t.cols);
+      const int64_t from = int64_t{keep[i]} * hd + d, to = static_cast<int64_t>(i) * hd + d;
+      std::memcpy(mutable_row(out, to), t.row_ptr(from), bytes);
+      if (t.dtype == DType::I8) const_cast<float*>(out.scales)[to] = t.scales[from];
     }
   }
   return out;
 }
 
-// Columns [h*hd, (h+1)*hd) of `t` for each h in `keep`, as a new F32 tensor.
+// Columns [h*hd, (h+1)*hd) of `t` for each h in `keep`. F32, F16 and I8 (whose scales are per
+// row) copy the kept columns' elements; Q8_0 copies whole blocks when a head's columns are
+// whole blocks (hd % 32 == 0), and otherwise widens each row and quantizes the kept columns
+// again (as F32 when they are not a multiple of 32, which Q8_0 needs).
 Tensor keep_col_blocks(const Tensor& t, const std::vector<int>& keep, int hd) {
   const int64_t cols = static_cast<int64_t>(keep.size()) * hd;
-  Tensor out = Tensor::zeros_f32(t.rows, cols);
-  std::vector<float> row(static_cast<size_t>(t.cols));
-  for (int64_t r = 0; r < t.rows; ++r) {
-    dequantize_row(t, r, row.data());
-    for (size_t i = 0; i < keep.size(); ++i) {
-      std::copy_n(&row[static_cast<size_t>(keep[i]) * hd], hd, out.mutable_f32() + r * cols + static_cast<int64_t>(i) * hd);
+  if (t.dtype == DType::Q8_0 && hd % kQ8BlockSize != 0) {
+    Tensor out = heap_tensor(cols % kQ8BlockSize == 0 ? DType::Q8_0 : DType::F32, t.rows, cols);
+    std::vector<float> row(static_cast<size_t>(t.cols)), kept(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < t.rows; ++r) {
+      dequantize_row(t, r, row.data());
+      for (size_t i = 0; i < keep.size(); ++i) {
+        std::copy_n(&row[static_cast<size_t>(keep[i]) * hd], hd, &kept[i * hd]);
+      }
+      if (out.dtype == DType::Q8_0) {
+        quantize_row_q8_0(kept.data(), reinterpret_cast<BlockQ8_0*>(mutable_row(out, r)), cols);
+      } else {
+        std::memcpy(mutable_row(out, r), kept.data(), kept.size() * sizeof(float));
+      }
     }
+    return out;
+  }
+  Tensor out = heap_tensor(t.dtype, t.rows, cols);
+  // Bytes per head within a row: Q8_0 heads are whole blocks here.
+  const size_t head_bytes = t.dtype == DType::Q8_0 ? row_bytes(DType::Q8_0, hd) : row_bytes(t.dtype, 1) * hd;
+  for (int64_t r = 0; r < t.rows; ++r) {
+    const uint8_t* from = t.row_ptr(r);
+    uint8_t* to = mutable_row(out, r);
+    for (size_t i = 0; i < keep.size(); ++i) std::memcpy(to + i * head_bytes, from + keep[i] * head_bytes, head_bytes);
+    if (t.dtype == DType::I8) const_cast<float*>(out.scales)[r] = t.scales[r];
   }
   return out;
 }

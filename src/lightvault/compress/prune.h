@@ -8,8 +8,10 @@
 
 namespace lv {
 
-// `plan` must pass plan.validate(model.config, ...). Pruned tensors are F32 on the heap;
-// untouched tensors are shared with `model`.
+// `plan` must pass plan.validate(model.config, ...). Pruned tensors are on the heap in their
+// original dtype (stored rows and Q8_0 blocks copied as they are, so a 7B Q8_0 model never
+// becomes F32; only a Q8_0 Wo whose head_dim is not a multiple of 32 is quantized again, per
+// row); untouched tensors are shared with `model`.
 Result<Model> prune(const Model& model, const PrunePlan& plan);
 
 }  // namespace lv

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
+#include "lightvault/compress/quantize_model.h"
 #include "lightvault/model/synth_for_tests.h"
 #include "lightvault/runtime/transformer.h"
 
@@ -87,6 +90,73 @@ TEST(PruneTest, DroppedAttentionBlock) {
   plan.remove = {{}, {0, 1, 2, 3}, {}};
   EXPECT_FALSE(plan.validate(model.config, false, "plan").ok());
   expect_prune_equals_mask(model, plan);
+}
+
+// A Q8_0 model (every matmul weight with cols % 32 == 0 stored as Q8_0 blocks).
+Model q8_model(int dim, int heads, int kv_heads) {
+  Model m = synthesize_for_test({.dim = dim, .hidden_dim = 96, .n_layers = 3, .n_heads = heads, .n_kv_heads = kv_heads,
+                                 .vocab_size = 280, .seq_len = 32, .seed = 13});
+  return quantize_model(m, QuantSpec{QuantGranularity::Block32});
+}
+
+// head_dim 32: heads are whole Q8_0 blocks of Wo's rows, so pruning copies blocks and the
+// result runs exactly as the masked original.
+TEST(PruneTest, Q8WeightsStayQ8) {
+  Model model = q8_model(128, 4, 2);
+  ASSERT_EQ(model.config.head_dim, 32);
+  PrunePlan plan = PrunePlan::empty_for(model.config);
+  plan.remove = {{1, 3}, {2, 3}, {}};  // one head of each group; a whole group
+  expect_prune_equals_mask(model, plan);
+  auto pruned = prune(model, plan);
+  ASSERT_TRUE(pruned.ok());
+  for (int l : {0, 1}) {
+    const LayerWeights& w = pruned->layers[l];
+    for (const Tensor* t : {&w.wq, &w.wk, &w.wv, &w.wo}) EXPECT_EQ(t->dtype, DType::Q8_0) << "layer " << l;
+  }
+  // Head 0 of layer 1 is Wo's first block in every row, kept byte for byte.
+  const Tensor &before = model.layers[1].wo, &after = pruned->layers[1].wo;
+  for (int64_t r = 0; r < before.rows; ++r) {
+    ASSERT_EQ(std::memcmp(before.row_ptr(r), after.row_ptr(r), sizeof(BlockQ8_0)), 0) << "row " << r;
+  }
+}
+
+// head_dim 16: a head is half a Q8_0 block, so Wo's kept columns are widened and stored again:
+// as Q8_0 when they are a multiple of 32 (values re-rounded), as F32 (exact) otherwise. (The
+// pruned model then differs slightly from the masked one: an F32 Wo multiplies unquantized
+// activations.)
+TEST(PruneTest, Q8WoWithHalfBlockHeads) {
+  Model model = q8_model(64, 4, 4);
+  ASSERT_EQ(model.config.head_dim, 16);
+  PrunePlan plan = PrunePlan::empty_for(model.config);
+  plan.remove = {{1}, {}, {}};  // 3 heads left: 48 columns, kept exactly as F32
+  auto pruned = prune(model, plan);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(pruned->layers[0].wq.dtype, DType::Q8_0);
+  ASSERT_EQ(pruned->layers[0].wo.dtype, DType::F32);
+  {
+    const Tensor &before = model.layers[0].wo, &after = pruned->layers[0].wo;
+    std::vector<float> a(static_cast<size_t>(before.cols));
+    for (int64_t r = 0; r < before.rows; ++r) {
+      dequantize_row(before, r, a.data());
+      for (int c = 0; c < 48; ++c) ASSERT_EQ(after.f32()[r * 48 + c], a[c < 16 ? c : c + 16]) << "row " << r;
+    }
+  }
+
+  plan.remove = {{0, 3}, {}, {}};  // 2 heads left: 32 columns
+  pruned = prune(model, plan);
+  ASSERT_TRUE(pruned.ok());
+  const Tensor &before = model.layers[0].wo, &after = pruned->layers[0].wo;
+  ASSERT_EQ(after.dtype, DType::Q8_0);
+  std::vector<float> a(static_cast<size_t>(before.cols)), b(static_cast<size_t>(after.cols));
+  for (int64_t r = 0; r < before.rows; ++r) {
+    dequantize_row(before, r, a.data());
+    dequantize_row(after, r, b.data());
+    float amax = 0.0f;
+    for (float v : b) amax = std::max(amax, std::fabs(v));
+    for (int c = 0; c < 32; ++c) {  // kept: heads 1 and 2, columns 16..47 of the original
+      ASSERT_NEAR(b[c], a[16 + c], amax / 127.0f * 0.51f + 1e-6f) << "row " << r << " col " << c;
+    }
+  }
 }
 
 TEST(PrunePlanTest, JsonRoundTrip) {

@@ -32,6 +32,9 @@ Status keep_in_float(QuantSpec& spec, const std::string& group) {
 }
 
 Tensor quantize_tensor(const Tensor& t, QuantGranularity granularity) {
+  // A Q8_0 tensor (a Q8_0 input file) is already block32: quantizing its values again would
+  // only round them a second time, and would copy a weight the file's mapping already holds.
+  if (granularity == QuantGranularity::Block32 && t.dtype == DType::Q8_0) return t;
   if (granularity == QuantGranularity::Block32 && t.cols % kQ8BlockSize == 0) return quantize_q8_0(t);
   const size_t n = static_cast<size_t>(t.numel());
   auto values = std::shared_ptr<int8_t[]>(new int8_t[n]);

@@ -158,7 +158,8 @@ std::string report_json(const CompressReport& r) {
             {"rank_agreement_with_ablation", r.rank_agreement},
             {"steps", steps},
             {"float_weights", r.float_weights},
-            {"seconds", r.seconds}};
+            {"seconds", r.seconds},
+            {"compress_peak_rss_bytes", r.peak_rss_bytes}};
   if (r.before.eval && r.after.eval && r.before.eval->top1_accuracy > 0) {
     j["top1_retention"] = r.after.eval->top1_accuracy / r.before.eval->top1_accuracy;
   }
@@ -207,6 +208,11 @@ std::string report_table(const CompressReport& r) {
     };
     for (const auto& [name, seconds] : r.step_seconds) line(name, seconds);
     line("total", r.seconds);
+    if (r.peak_rss_bytes > 0) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "peak memory of this run: %.0f MiB\n", r.peak_rss_bytes / 1048576.0);
+      o << buf;
+    }
   }
   return o.str();
 }

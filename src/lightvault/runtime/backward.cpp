@@ -13,25 +13,6 @@ namespace {
 
 float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
-// Wᵀ as an F32 tensor, built 64 rows of W at a time so that both sides stay in cache.
-Tensor transposed_f32(const Tensor& w) {
-  Tensor t = Tensor::zeros_f32(w.cols, w.rows);
-  float* out = t.mutable_f32();
-  constexpr int64_t kBlock = 64;
-  const int64_t blocks = (w.rows + kBlock - 1) / kBlock;
-  parallel_for(blocks, 1, [&](int64_t first, int64_t last) {
-    std::vector<float> rows(static_cast<size_t>(kBlock * w.cols));
-    for (int64_t b = first; b < last; ++b) {
-      const int64_t r0 = b * kBlock, n = std::min(kBlock, w.rows - r0);
-      for (int64_t i = 0; i < n; ++i) dequantize_row(w, r0 + i, &rows[i * w.cols]);
-      for (int64_t c = 0; c < w.cols; ++c) {
-        for (int64_t i = 0; i < n; ++i) out[c * w.rows + r0 + i] = rows[i * w.cols + c];
-      }
-    }
-  });
-  return t;
-}
-
 double inner(const float* a, const float* b, int n) {
   double s = 0.0;
   for (int i = 0; i < n; ++i) s += static_cast<double>(a[i]) * b[i];
@@ -112,55 +93,62 @@ double cross_entropy_backward(const float* logits, int vocab, int target, float 
   return std::log(sum) + max - logits[target];
 }
 
-void matmul_transposed(const Tensor& W, const float* dY, int64_t n, float* dX) {
-  matmul(transposed_f32(W), dY, n, dX);
-}
+namespace {
 
-GateGradients gate_gradients(Transformer& transformer, const std::vector<int>& tokens, Objective objective,
-                             uint64_t seed) {
-  const Model& m = transformer.model();
-  const ModelConfig& c = m.config;
-  const int rows = static_cast<int>(tokens.size()), dim = c.dim, hidden = c.hidden_dim, hd = c.head_dim;
-  const int vocab = c.vocab_size, n_layers = c.n_layers();
-  const auto& gates = transformer.head_mask();
+// What the backward pass needs from the forward pass of one sequence.
+struct RecordedForward {
+  ForwardTape tape;
+  std::vector<float> x;       // the residual stream leaving the last layer, rows × dim
+  std::vector<float> logits;  // rows × vocab
+};
 
-  // Forward, recording every layer's activations.
+RecordedForward record_forward(Transformer& transformer, const std::vector<int>& tokens) {
+  const ModelConfig& c = transformer.model().config;
+  const int rows = static_cast<int>(tokens.size());
   Batch batch;
   batch.add(0, tokens.data(), rows, 0);
   KvCache cache(c, rows);
   std::vector<KvCache*> caches = {&cache};
-  ForwardTape tape;
-  transformer.set_tape(&tape);
-  std::vector<float> x(static_cast<size_t>(rows) * dim);
-  transformer.embed(batch, x.data());
-  for (int l = 0; l < n_layers; ++l) transformer.run_layer(l, batch, caches, x.data());
+  RecordedForward r;
+  transformer.set_tape(&r.tape);
+  r.x.resize(static_cast<size_t>(rows) * c.dim);
+  transformer.embed(batch, r.x.data());
+  for (int l = 0; l < c.n_layers(); ++l) transformer.run_layer(l, batch, caches, r.x.data());
   transformer.set_tape(nullptr);
   std::vector<int> all_rows(static_cast<size_t>(rows));
   std::iota(all_rows.begin(), all_rows.end(), 0);
-  std::vector<float> logits(static_cast<size_t>(rows) * vocab);
-  transformer.compute_logits(x.data(), all_rows, logits.data());
+  r.logits.resize(static_cast<size_t>(rows) * c.vocab_size);
+  transformer.compute_logits(r.x.data(), all_rows, r.logits.data());
+  return r;
+}
 
-  GateGradients g;
-  std::vector<float> dlogits(logits.size(), 0.0f);
-  if (objective == Objective::NextTokenCrossEntropy) {
-    // Row j predicts tokens[j + 1].
-    const float scale = 1.0f / static_cast<float>(rows - 1);
-    for (int j = 0; j + 1 < rows; ++j) {
-      g.loss += cross_entropy_backward(&logits[int64_t{j} * vocab], vocab, tokens[j + 1], scale,
-                                       &dlogits[int64_t{j} * vocab]);
-    }
-    g.loss /= rows - 1;
-  } else {
-    std::mt19937_64 rng(seed);
-    std::normal_distribution<float> normal;
-    for (int j = 0; j < rows; ++j) {
-      float* d = &dlogits[int64_t{j} * vocab];
-      double mean = 0.0;
-      for (int v = 0; v < vocab; ++v) mean += d[v] = normal(rng);
-      for (int v = 0; v < vocab; ++v) d[v] -= static_cast<float>(mean / vocab);
-      g.loss += inner(d, &logits[int64_t{j} * vocab], vocab);
-    }
+// Fills dlogits with a centered Gaussian probe drawn from `seed`; returns ⟨probe, logits⟩.
+double projection_probe(const std::vector<float>& logits, int vocab, uint64_t seed, std::vector<float>& dlogits) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal;
+  double objective = 0.0;
+  for (size_t j = 0; j < logits.size() / static_cast<size_t>(vocab); ++j) {
+    float* d = &dlogits[j * vocab];
+    double mean = 0.0;
+    for (int v = 0; v < vocab; ++v) mean += d[v] = normal(rng);
+    for (int v = 0; v < vocab; ++v) d[v] -= static_cast<float>(mean / vocab);
+    objective += inner(d, &logits[j * vocab], vocab);
   }
+  return objective;
+}
+
+// Carries dL/dlogits down through the recorded forward pass.
+GateGradients backward(Transformer& transformer, const RecordedForward& recorded, const std::vector<float>& dlogits,
+                       double loss) {
+  const Model& m = transformer.model();
+  const ModelConfig& c = m.config;
+  const int rows = static_cast<int>(recorded.x.size() / static_cast<size_t>(c.dim)), dim = c.dim;
+  const int hidden = c.hidden_dim, hd = c.head_dim, n_layers = c.n_layers();
+  const auto& gates = transformer.head_mask();
+  const ForwardTape& tape = recorded.tape;
+  const std::vector<float>& x = recorded.x;
+  GateGradients g;
+  g.loss = loss;
 
   // Classifier and final norm.
   std::vector<float> dx(static_cast<size_t>(rows) * dim, 0.0f), dn(dx.size()), dn2(dx.size());
@@ -227,6 +215,42 @@ GateGradients gate_gradients(Transformer& transformer, const std::vector<int>& t
   }
   g.embedding = std::move(dx);
   return g;
+}
+
+}  // namespace
+
+GateGradients gate_gradients(Transformer& transformer, const std::vector<int>& tokens, Objective objective,
+                             uint64_t seed) {
+  const int rows = static_cast<int>(tokens.size()), vocab = transformer.model().config.vocab_size;
+  RecordedForward recorded = record_forward(transformer, tokens);
+  const std::vector<float>& logits = recorded.logits;
+  std::vector<float> dlogits(logits.size(), 0.0f);
+  double loss = 0.0;
+  if (objective == Objective::NextTokenCrossEntropy) {
+    // Row j predicts tokens[j + 1].
+    const float scale = 1.0f / static_cast<float>(rows - 1);
+    for (int j = 0; j + 1 < rows; ++j) {
+      loss += cross_entropy_backward(&logits[int64_t{j} * vocab], vocab, tokens[j + 1], scale,
+                                     &dlogits[int64_t{j} * vocab]);
+    }
+    loss /= rows - 1;
+  } else {
+    loss = projection_probe(logits, vocab, seed, dlogits);
+  }
+  return backward(transformer, recorded, dlogits, loss);
+}
+
+std::vector<GateGradients> projection_gate_gradients(Transformer& transformer, const std::vector<int>& tokens,
+                                                     int probes, uint64_t seed) {
+  RecordedForward recorded = record_forward(transformer, tokens);
+  std::vector<float> dlogits(recorded.logits.size());
+  std::vector<GateGradients> out;
+  for (int p = 0; p < probes; ++p) {
+    const double objective =
+        projection_probe(recorded.logits, transformer.model().config.vocab_size, seed + static_cast<uint64_t>(p), dlogits);
+    out.push_back(backward(transformer, recorded, dlogits, objective));
+  }
+  return out;
 }
 
 }  // namespace lv

@@ -39,6 +39,12 @@ enum class Objective {
 GateGradients gate_gradients(Transformer& transformer, const std::vector<int>& tokens,
                              Objective objective = Objective::NextTokenCrossEntropy, uint64_t seed = 0);
 
+// Objective::RandomProjection for `probes` probes drawn from seeds seed, seed + 1, ... from one
+// forward pass: element p equals gate_gradients(transformer, tokens, RandomProjection, seed + p).
+// Sampling several probes is how E_r[(dL/dg)²] is estimated; the forward pass is shared.
+std::vector<GateGradients> projection_gate_gradients(Transformer& transformer, const std::vector<int>& tokens,
+                                                     int probes, uint64_t seed);
+
 // The steps, exposed for the finite-difference tests. Each adds into its d-outputs.
 
 // dx += the gradient at x of ⟨dy, rmsnorm(x) ⊙ weight⟩ (one row of n values).
@@ -55,9 +61,5 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
 
 // dlogits = scale · (softmax(logits) − onehot(target)); returns −log softmax(logits)[target].
 double cross_entropy_backward(const float* logits, int vocab, int target, float scale, float* dlogits);
-
-// dX[t] = Wᵀ dY[t] for t < n: dY is n rows of W.rows floats, dX n rows of W.cols (overwritten).
-// W may be any dtype matmul takes; it is turned into a transposed F32 copy for the call.
-void matmul_transposed(const Tensor& W, const float* dY, int64_t n, float* dX);
 
 }  // namespace lv

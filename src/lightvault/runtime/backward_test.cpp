@@ -236,6 +236,21 @@ TEST(BackwardTest, RandomProjectionGateGradientsMatchFiniteDifferences) {
   }
 }
 
+TEST(BackwardTest, ProjectionProbesFromOneForwardPassEqualSeparatePasses) {
+  Model m = gradient_test_model();
+  Transformer t(m);
+  const std::vector<int> tokens = {1, 40, 77, 3, 200, 41, 150, 9};
+  std::vector<GateGradients> probes = projection_gate_gradients(t, tokens, 3, 11);
+  ASSERT_EQ(probes.size(), 3u);
+  for (int p = 0; p < 3; ++p) {
+    GateGradients alone = gate_gradients(t, tokens, Objective::RandomProjection, 11 + p);
+    EXPECT_EQ(probes[p].gate, alone.gate) << "probe " << p;
+    EXPECT_EQ(probes[p].loss, alone.loss) << "probe " << p;
+  }
+  // Different seeds draw different probes.
+  EXPECT_NE(probes[0].gate, probes[1].gate);
+}
+
 TEST(BackwardTest, RecordingATapeLeavesTheForwardPassUnchanged) {
   Model m = gradient_test_model();
   Transformer t(m);

@@ -8,14 +8,23 @@
 namespace lv::scan {
 
 const char* const kDecisionRule =
-    "A group of rows is flagged when spectral clustering of its label's kNN graph (normalized Laplacian, "
-    "eigengap, k-means++) sets it apart as a minority of the label that is cut off from the rest "
-    "(conductance at most 0.05), and its rows are clearly nearer other labels than the rest of their own "
-    "(median distance ratio above 1.3): a planted group looks like other classes, a natural style of a "
-    "class does not. Members nearer their own label are left alone. Without labels, only a cluster under "
-    "--small-cluster of the rows with conductance under 0.1 is flagged. Spectral signatures and activation "
-    "clustering are listed beside each flag as evidence; on their own (--method signature|activation) "
-    "they flag a share of every label, poisoned or not.";
+    "Within each label, candidate groups come from spectral clustering of the label's kNN graph "
+    "(normalized Laplacian, eigengap, k-means++; a cluster must be cut off, conductance at most 0.05) and "
+    "from k-means partitions of the label into 2, 3 and 4 parts. Each group of at least 5 rows gets the "
+    "shift check, exclusionary reclassification by nearest neighbours: its shift is the median over its "
+    "members of (row - mean of its 10 nearest rows of other labels); a member's shift ratio is the mean "
+    "distance from (row - shift) to its 10 nearest rows of other labels over the mean distance from the "
+    "row to its 10 nearest rows of its own label. A poisoned group is other classes plus one trigger: "
+    "stripped of the shift they share, its members land among other labels (ratio under 1). A natural "
+    "style of a class has no shared shift that turns it into other classes (ratio 1.1 or more for "
+    "cut-off clusters and 2-means halves of clean digits). A group is flagged when its median ratio is "
+    "under --ratio 1.0 (0.8 for a 3- or 4-means group, small groups overfit their own shift), or when it is one half of "
+    "the label's 2-means split with a ratio under 1.15 and under 0.7 times the other half's (poison can be "
+    "half of its label). The flagged group's shift is then tried on every row of the label, and rows "
+    "whose ratio falls under --ratio are flagged too. Without labels, only a cluster under "
+    "--small-cluster of the rows with conductance under 0.1 is flagged. Spectral signatures and "
+    "activation clustering are listed beside each flag as evidence; on their own (--method "
+    "signature|activation) they flag a share of every label, poisoned or not.";
 
 namespace {
 
@@ -112,16 +121,15 @@ std::string report_table(const ScanReport& r) {
   std::snprintf(line, sizeof line, "%lld rows x %d features, method %s, %d clusters over all rows (eigengap)\n",
                 static_cast<long long>(r.n), r.dim, r.method.c_str(), r.global_clusters);
   out << line;
-  std::snprintf(line, sizeof line, "%-12s %4s %8s %7s %11s %8s  %s\n", "scope", "id", "size", "share", "conductance", "ratio",
-                "verdict");
+  std::snprintf(line, sizeof line, "%-12s %-9s %4s %8s %7s %11s %8s  %s\n", "scope", "source", "id", "size", "share",
+                "conductance", "shift", "verdict");
   out << line;
   for (const auto& c : r.clusters) {
     char ratio[16] = "-";
     if (c.ratio >= 0) std::snprintf(ratio, sizeof ratio, "%.2f", c.ratio);
-    std::snprintf(line, sizeof line, "%-12s %4d %8lld %6.1f%% %11.3f %8s  %s\n", c.scope.substr(0, 12).c_str(), c.id,
-                  static_cast<long long>(c.size), 100 * c.share, c.conductance, ratio,
-                  c.flagged ? ("FLAGGED: " + c.why).c_str() : (c.candidate ? "candidate, kept" : ""));
-    out << line;
+    std::snprintf(line, sizeof line, "%-12s %-9s %4d %8lld %6.1f%% %11.3f %8s  ", c.scope.substr(0, 12).c_str(),
+                  c.source.substr(0, 9).c_str(), c.id, static_cast<long long>(c.size), 100 * c.share, c.conductance, ratio);
+    out << line << (c.flagged ? "FLAGGED: " + c.why : (c.candidate ? "measured, kept" : "")) << '\n';
   }
   std::snprintf(line, sizeof line, "flagged %zu of %lld rows (%.2f%%)", r.flagged.size(), static_cast<long long>(r.n),
                 100.0 * static_cast<double>(r.flagged.size()) / static_cast<double>(std::max<int64_t>(1, r.n)));
@@ -139,10 +147,10 @@ nlohmann::json report_json(const ScanReport& r) {
   for (const auto& f : r.flagged) flagged.push_back({{"index", f.index}, {"score", f.score}, {"reasons", f.reasons}});
   nlohmann::json clusters = nlohmann::json::array();
   for (const auto& c : r.clusters) {
-    nlohmann::json j = {{"scope", c.scope},         {"id", c.id},           {"size", c.size},
+    nlohmann::json j = {{"scope", c.scope},         {"source", c.source},   {"id", c.id},   {"size", c.size},
                         {"share", c.share},         {"conductance", c.conductance},
                         {"candidate", c.candidate}, {"flagged", c.flagged}};
-    if (c.ratio >= 0) j["distance_ratio"] = c.ratio;
+    if (c.ratio >= 0) j["shift_ratio"] = c.ratio;
     if (c.flagged) j["why"] = c.why;
     clusters.push_back(j);
   }
@@ -166,13 +174,13 @@ std::string report_html(const ScanReport& r, const std::string& source) {
   html << scatter(r, r.assignment, "Spectral embedding (eigenvectors 2 and 3), coloured by cluster; flagged rows ringed");
   if (!r.labels.empty()) html << scatter(r, r.labels, "The same, coloured by label");
   html << spectrum(r.eigenvalues, r.global_clusters);
-  html << "<h2>Clusters</h2><table><tr><th>scope</th><th>id</th><th>size</th><th>share</th><th>conductance</th><th>distance ratio</th><th>verdict</th></tr>";
+  html << "<h2>Clusters</h2><table><tr><th>scope</th><th>source</th><th>id</th><th>size</th><th>share</th><th>conductance</th><th>shift ratio</th><th>verdict</th></tr>";
   char cell[64];
   for (const auto& c : r.clusters) {
     html << "<tr" << (c.flagged ? " class='f'" : "") << "><td>" << escape(c.scope) << "</td><td>" << c.id << "</td><td>" << c.size << "</td>";
     std::snprintf(cell, sizeof cell, "<td>%.1f%%</td><td>%.3f</td>", 100 * c.share, c.conductance);
     html << cell << "<td>" << (c.ratio < 0 ? std::string("-") : fixed2(c.ratio))
-         << "</td><td>" << escape(c.flagged ? "flagged: " + c.why : (c.candidate ? "candidate, kept" : "")) << "</td></tr>";
+         << "</td><td>" << escape(c.flagged ? "flagged: " + c.why : (c.candidate ? "measured, kept" : "")) << "</td></tr>";
   }
   html << "</table>";
   if (!r.suspicious_labels.empty()) {

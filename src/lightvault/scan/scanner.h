@@ -2,25 +2,30 @@
 // The scan: rows in, flagged rows with reasons out.
 //
 // The decision rule (the default, --method all). Poisoning plants, inside one target label, a
-// group of samples that really belong to other labels and share a trigger. A group is flagged
-// when all of these hold:
-//   1. it is a cluster of its label: spectral clustering of the label's own kNN graph
-//      (eigengap k, k-means++ on the normalized-Laplacian embedding) sets it apart;
-//   2. it is a minority of its label (under half) and cut off from the rest of it
-//      (conductance <= --max-conductance 0.05 in the label's graph);
-//   3. it belongs elsewhere: its members' median ratio of the mean distance to their 10
-//      nearest rows of their own label outside the cluster over the mean distance to their 10
-//      nearest rows of other labels exceeds --ratio 1.3. A natural style of a digit clusters
-//      too, and may even be cut off, but its rows are not that much nearer other classes.
-// Within a flagged group, members nearer their own label (ratio <= 1) are left alone.
+// group of samples that really belong to other labels and share a trigger. Per label:
+//   1. candidate groups: the label's spectral clusters (its own kNN graph, eigengap k,
+//      k-means++ on the normalized-Laplacian embedding) that are cut off from the rest of it
+//      (conductance <= --max-conductance 0.05), and the clusters of k-means partitions of the
+//      label into 2, 3 and 4 parts (a small group can hide inside a spectral cluster, and poison
+//      that is half of its label is not a minority);
+//   2. the shift check (shift_check.h) on each group of 5 or more rows: stripped of the shift
+//      its members share, do they sit among other labels? A group is flagged when its median
+//      shift ratio is under --ratio 1.0 (0.8 x --ratio for a 3- or 4-means group), or when it is one half of the label's 2-means split
+//      with a ratio under 1.15 and under 0.7 times the other half's;
+//   3. the flagged group's shift is tried on every row of the label (when rows x n <= 2e8) and
+//      rows whose own ratio falls under --ratio join it: members the clustering put elsewhere.
+// Why it leaves clean data alone: a natural style of a class clusters and may be cut off, but
+// no single shift turns its members into rows of other labels; on clean digits (pixels and a
+// classifier's activations) cut-off clusters and 2-means halves have ratios of 1.1 or more,
+// small 3- and 4-means groups 0.87 or more, and 2-means halves differ by less than a factor
+// 0.75 (bench/scan/detection.md).
 // Spectral signatures and activation clustering are computed for every label and reported
 // beside each flag as evidence; on their own (--method signature|activation) they flag a share
-// of every label, poisoned or not. Without labels only a cluster under --small-cluster of the
-// rows with conductance under 0.1 is flagged.
-// Known blind spots (bench/scan/detection.md): a group that outnumbers its label's clean rows
-// (10% poison of digits into one class) is not a minority and is missed; so is a group that
-// the representation does not set apart (the hidden activations of a network that learned
-// the trigger map it onto its target class).
+// of every label, poisoned or not. --method spectral judges the spectral clusters alone.
+// Without labels only a cluster under --small-cluster of the rows with conductance under 0.1
+// is flagged.
+// Known blind spot: a trigger that the representation does not carry (its rows land exactly
+// on their target class) leaves no shift to find.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -43,7 +48,7 @@ struct ScanOptions {
   int max_clusters = 10;
   double small_cluster = 0.05; // share of the rows under which a cluster is a candidate
   double max_conductance = 0.05;  // a candidate must be cut off from its label at least this well
-  double ratio = 1.3;          // ... and its median distance ratio (own label / other labels) exceed this
+  double ratio = 1.0;          // a group is flagged when its median shift ratio is under this (shift_check.h)
   double expected_poison = 0.05;  // Tran et al.'s eps for --method signature
   uint64_t seed = 1;
   int64_t exact_knn_limit = kExactKnnLimit;
@@ -53,11 +58,12 @@ struct ScanOptions {
 
 struct ClusterSummary {
   std::string scope;          // "all" for the whole data set, else the label
+  std::string source = "spectral";  // the clustering that proposed it: spectral or K-means
   int id = 0;
   int64_t size = 0;
   double share = 0;           // of its scope
   double conductance = 0;     // in its scope's kNN graph
-  double ratio = -1;          // median distance ratio of its members (own label / other labels); -1 unmeasured
+  double ratio = -1;          // median shift ratio of its members (see shift_check.h); -1 unmeasured
   bool candidate = false;
   bool flagged = false;
   std::string why;

@@ -57,6 +57,19 @@ TEST(ScanScanner, FindsPlantedGroupAndLeavesCleanDataAlone) {
   EXPECT_TRUE(clean->flagged.empty()) << report_table(*clean);
 }
 
+TEST(ScanScanner, FindsAGroupAsLargeAsTheCleanRowsOfItsLabel) {
+  // 180 planted rows against 200 clean ones in label a: not a minority, yet the half of a's
+  // 2-means split that is other labels plus one shift.
+  std::set<int64_t> truth;
+  const Dataset poisoned = blobs(180, &truth);
+  auto report = run_scan(poisoned, ScanOptions{});
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  int hits = 0;
+  for (const auto& f : report->flagged) hits += truth.count(f.index) > 0;
+  EXPECT_GE(hits, 170) << report_table(*report);
+  EXPECT_LE(static_cast<int>(report->flagged.size()) - hits, 10) << report_table(*report);
+}
+
 TEST(ScanScanner, SameSeedSameReport) {
   std::set<int64_t> truth;
   const Dataset d = blobs(40, &truth);

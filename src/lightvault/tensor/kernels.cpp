@@ -211,6 +211,67 @@ void run_matmul(const IsaKernels& k, const Tensor& W, const float* X, int64_t n,
   parallel_for(units, 1, compute_units);
 }
 
+// matmul_transposed works on panels of W: up to kPanelRows rows x kMaxPanelCols columns
+// widened to float (64 KiB, which stays in L2 while every token's coefficients for those rows
+// are applied). Each thread owns whole panels' columns of dX, so no two threads write the same
+// output and the result does not depend on the thread count.
+constexpr int64_t kPanelRows = 64;
+constexpr int64_t kMaxPanelCols = 256;
+
+// Columns [c0, c0 + count) of row r of W as floats; for Q8_0, c0 and count are multiples of 32.
+void widen_columns(const IsaKernels& k, const Tensor& W, int64_t r, int64_t c0, int64_t count, float* out) {
+  const uint8_t* row = W.row_ptr(r);
+  switch (W.dtype) {
+    case DType::F32:
+      std::memcpy(out, reinterpret_cast<const float*>(row) + c0, static_cast<size_t>(count) * sizeof(float));
+      return;
+    case DType::F16:
+      k.widen_f16(reinterpret_cast<const uint16_t*>(row) + c0, count, out);
+      return;
+    case DType::Q8_0:
+      k.widen_q8_0(reinterpret_cast<const BlockQ8_0*>(row) + c0 / kQ8BlockSize, count / kQ8BlockSize, out);
+      return;
+    case DType::I8: {
+      const int8_t* q = reinterpret_cast<const int8_t*>(row) + c0;
+      const float s = W.scales[r];
+      for (int64_t c = 0; c < count; ++c) out[c] = s * q[c];
+      return;
+    }
+  }
+}
+
+void run_matmul_transposed(const IsaKernels& k, const Tensor& W, const float* dY, int64_t n, float* dX) {
+  if (n <= 0 || W.cols <= 0) return;
+  if (W.rows <= 0) {
+    std::memset(dX, 0, static_cast<size_t>(n * W.cols) * sizeof(float));
+    return;
+  }
+  check_preconditions(W);
+  // Narrower panels when there are few columns, so that every thread gets some (a multiple
+  // of 32 keeps Q8_0 blocks whole).
+  int64_t panel = kMaxPanelCols;
+  while (panel > kQ8BlockSize && (W.cols + panel - 1) / panel < 2 * int64_t{parallel_threads()}) panel /= 2;
+  const int64_t panels = (W.cols + panel - 1) / panel;
+  auto compute_panels = [&](int64_t begin, int64_t end) {
+    thread_local std::vector<float> widened;
+    widened.resize(static_cast<size_t>(kPanelRows * panel));
+    for (int64_t p = begin; p < end; ++p) {
+      const int64_t c0 = p * panel, len = W.cols - c0 < panel ? W.cols - c0 : panel;
+      for (int64_t t = 0; t < n; ++t) std::memset(dX + t * W.cols + c0, 0, static_cast<size_t>(len) * sizeof(float));
+      for (int64_t r0 = 0; r0 < W.rows; r0 += kPanelRows) {
+        const int64_t rows = W.rows - r0 < kPanelRows ? W.rows - r0 : kPanelRows;
+        for (int64_t i = 0; i < rows; ++i) widen_columns(k, W, r0 + i, c0, len, widened.data() + i * panel);
+        k.accumulate_panel(dY + r0, W.rows, n, widened.data(), panel, rows, dX + c0, W.cols, len);
+      }
+    }
+  };
+  if (W.rows * W.cols * n < kMinParallelWork) {
+    compute_panels(0, panels);
+    return;
+  }
+  parallel_for(panels, 1, compute_panels);
+}
+
 }  // namespace
 
 const char* isa_name(Isa isa) {
@@ -240,6 +301,10 @@ Isa force_isa(Isa isa) {
 }
 
 void matmul(const Tensor& W, const float* X, int64_t n, float* Y) { run_matmul(active_kernels(), W, X, n, Y); }
+
+void matmul_transposed(const Tensor& W, const float* dY, int64_t n, float* dX) {
+  run_matmul_transposed(active_kernels(), W, dY, n, dX);
+}
 
 float dot(const float* a, const float* b, int64_t n) { return active_kernels().dot(a, b, n); }
 

@@ -23,12 +23,22 @@ Isa force_isa(Isa isa);
 // Uses parallel_threads() threads (thread_pool.h); n == 1 is the decode (matrix-vector) case.
 void matmul(const Tensor& W, const float* X, int64_t n, float* Y);
 
+// dX[t][c] = sum_r W[r][c] * dY[t][r] for t < n, c < W.cols: the product with Wᵀ that a
+// backward pass needs. dY is n rows of W.rows floats, dX n rows of W.cols floats (overwritten,
+// no aliasing). W may be F32, F16, Q8_0 or I8 and is never copied whole: each thread widens a
+// panel of at most 64 rows x 256 columns to float at a time (exactly as dequantize_row does)
+// and accumulates it into its own columns of dX in float, so memory beyond dX is a few hundred
+// KiB and every weight is read once per call.
+void matmul_transposed(const Tensor& W, const float* dY, int64_t n, float* dX);
+
 // Dot product and y += a*x of length n, for attention.
 float dot(const float* a, const float* b, int64_t n);
 void axpy(float a, const float* x, float* y, int64_t n);
 
 namespace ref {
 void matmul(const Tensor& W, const float* X, int64_t n, float* Y);
+// Accumulates in double over dequantize_row's floats.
+void matmul_transposed(const Tensor& W, const float* dY, int64_t n, float* dX);
 float dot(const float* a, const float* b, int64_t n);
 void axpy(float a, const float* x, float* y, int64_t n);
 }  // namespace ref

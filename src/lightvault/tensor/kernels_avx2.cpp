@@ -359,12 +359,86 @@ void axpy(float a, const float* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] = __builtin_fmaf(a, x[i], y[i]);
 }
 
+// T tokens x 32 columns of accumulators (4T ymm registers; T <= 3 leaves room for the
+// weights) stay in registers over all k rows: each row's weights are loaded once per tile.
+template <int T>
+void panel_tile(const float* a, int64_t a_stride, const float* w, int64_t w_stride, int64_t k, float* y,
+                int64_t y_stride, int64_t len) {
+  int64_t j = 0;
+  for (; j + 32 <= len; j += 32) {
+    __m256 acc[T][4];
+    for (int t = 0; t < T; ++t) {
+      for (int q = 0; q < 4; ++q) acc[t][q] = _mm256_loadu_ps(y + t * y_stride + j + 8 * q);
+    }
+    for (int64_t i = 0; i < k; ++i) {
+      const float* wi = w + i * w_stride + j;
+      const __m256 w0 = _mm256_loadu_ps(wi), w1 = _mm256_loadu_ps(wi + 8), w2 = _mm256_loadu_ps(wi + 16),
+                   w3 = _mm256_loadu_ps(wi + 24);
+      for (int t = 0; t < T; ++t) {
+        const __m256 b = _mm256_set1_ps(a[t * a_stride + i]);
+        acc[t][0] = _mm256_fmadd_ps(b, w0, acc[t][0]);
+        acc[t][1] = _mm256_fmadd_ps(b, w1, acc[t][1]);
+        acc[t][2] = _mm256_fmadd_ps(b, w2, acc[t][2]);
+        acc[t][3] = _mm256_fmadd_ps(b, w3, acc[t][3]);
+      }
+    }
+    for (int t = 0; t < T; ++t) {
+      for (int q = 0; q < 4; ++q) _mm256_storeu_ps(y + t * y_stride + j + 8 * q, acc[t][q]);
+    }
+  }
+  for (; j + 8 <= len; j += 8) {
+    __m256 acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm256_loadu_ps(y + t * y_stride + j);
+    for (int64_t i = 0; i < k; ++i) {
+      const __m256 wv = _mm256_loadu_ps(w + i * w_stride + j);
+      for (int t = 0; t < T; ++t) acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(a[t * a_stride + i]), wv, acc[t]);
+    }
+    for (int t = 0; t < T; ++t) _mm256_storeu_ps(y + t * y_stride + j, acc[t]);
+  }
+  for (; j < len; ++j) {
+    for (int t = 0; t < T; ++t) {
+      float acc = y[t * y_stride + j];
+      for (int64_t i = 0; i < k; ++i) acc = __builtin_fmaf(a[t * a_stride + i], w[i * w_stride + j], acc);
+      y[t * y_stride + j] = acc;
+    }
+  }
+}
+
+void accumulate_panel(const float* a, int64_t a_stride, int64_t tokens, const float* w, int64_t w_stride, int64_t k,
+                      float* y, int64_t y_stride, int64_t len) {
+  int64_t t = 0;
+  for (; t + 3 <= tokens; t += 3) panel_tile<3>(a + t * a_stride, a_stride, w, w_stride, k, y + t * y_stride, y_stride, len);
+  switch (tokens - t) {
+    case 2: return panel_tile<2>(a + t * a_stride, a_stride, w, w_stride, k, y + t * y_stride, y_stride, len);
+    case 1: return panel_tile<1>(a + t * a_stride, a_stride, w, w_stride, k, y + t * y_stride, y_stride, len);
+    default: return;
+  }
+}
+
 }  // namespace
 
 void avx2_quantize_q8_0(const float* x, int64_t cols, int8_t* q, float* d) { quantize_q8_0(x, cols, q, d); }
 
 void avx2_quantize_i8(const float* x, int64_t cols, int8_t* q, float* d, int32_t* bias) {
   quantize_i8(x, cols, q, d, bias);
+}
+
+void avx2_widen_f16(const uint16_t* h, int64_t n, float* out) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
+  }
+  for (; i < n; ++i) out[i] = half_to_float(h[i]);
+}
+
+void avx2_widen_q8_0(const BlockQ8_0* blocks, int64_t n, float* out) {
+  for (int64_t b = 0; b < n; ++b) {
+    const __m256 d = _mm256_set1_ps(half_to_float(blocks[b].d));
+    for (int k = 0; k < kQ8BlockSize; k += 8) {
+      const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blocks[b].qs + k));
+      _mm256_storeu_ps(out + b * kQ8BlockSize + k, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q))));
+    }
+  }
 }
 
 namespace {
@@ -375,7 +449,10 @@ constexpr IsaKernels kAvx2{rows<FloatTile<F32Weights>>,
                            quantize_q8_0,
                            quantize_i8,
                            dot,
-                           axpy};
+                           axpy,
+                           accumulate_panel,
+                           avx2_widen_f16,
+                           avx2_widen_q8_0};
 }  // namespace
 
 const IsaKernels& avx2_kernels() { return kAvx2; }

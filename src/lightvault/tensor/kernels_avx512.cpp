@@ -361,6 +361,57 @@ void axpy(float a, const float* x, float* y, int64_t n) {
   }
 }
 
+// T tokens x 64 columns of accumulators (4T zmm registers) stay in registers over all k
+// rows: each row's 4 weight vectors are loaded once and used by every token of the tile.
+template <int T>
+void panel_tile(const float* a, int64_t a_stride, const float* w, int64_t w_stride, int64_t k, float* y,
+                int64_t y_stride, int64_t len) {
+  int64_t j = 0;
+  for (; j + 64 <= len; j += 64) {
+    __m512 acc[T][4];
+    for (int t = 0; t < T; ++t) {
+      for (int q = 0; q < 4; ++q) acc[t][q] = _mm512_loadu_ps(y + t * y_stride + j + 16 * q);
+    }
+    for (int64_t i = 0; i < k; ++i) {
+      const float* wi = w + i * w_stride + j;
+      const __m512 w0 = _mm512_loadu_ps(wi), w1 = _mm512_loadu_ps(wi + 16), w2 = _mm512_loadu_ps(wi + 32),
+                   w3 = _mm512_loadu_ps(wi + 48);
+      for (int t = 0; t < T; ++t) {
+        const __m512 b = _mm512_set1_ps(a[t * a_stride + i]);
+        acc[t][0] = _mm512_fmadd_ps(b, w0, acc[t][0]);
+        acc[t][1] = _mm512_fmadd_ps(b, w1, acc[t][1]);
+        acc[t][2] = _mm512_fmadd_ps(b, w2, acc[t][2]);
+        acc[t][3] = _mm512_fmadd_ps(b, w3, acc[t][3]);
+      }
+    }
+    for (int t = 0; t < T; ++t) {
+      for (int q = 0; q < 4; ++q) _mm512_storeu_ps(y + t * y_stride + j + 16 * q, acc[t][q]);
+    }
+  }
+  for (; j < len; j += 16) {
+    const __mmask16 m = tail_mask16(len - j < 16 ? len - j : 16);
+    __m512 acc[T];
+    for (int t = 0; t < T; ++t) acc[t] = _mm512_maskz_loadu_ps(m, y + t * y_stride + j);
+    for (int64_t i = 0; i < k; ++i) {
+      const __m512 wv = _mm512_maskz_loadu_ps(m, w + i * w_stride + j);
+      for (int t = 0; t < T; ++t) acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(a[t * a_stride + i]), wv, acc[t]);
+    }
+    for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + t * y_stride + j, m, acc[t]);
+  }
+}
+
+void accumulate_panel(const float* a, int64_t a_stride, int64_t tokens, const float* w, int64_t w_stride, int64_t k,
+                      float* y, int64_t y_stride, int64_t len) {
+  int64_t t = 0;
+  for (; t + 4 <= tokens; t += 4) panel_tile<4>(a + t * a_stride, a_stride, w, w_stride, k, y + t * y_stride, y_stride, len);
+  switch (tokens - t) {
+    case 3: return panel_tile<3>(a + t * a_stride, a_stride, w, w_stride, k, y + t * y_stride, y_stride, len);
+    case 2: return panel_tile<2>(a + t * a_stride, a_stride, w, w_stride, k, y + t * y_stride, y_stride, len);
+    case 1: return panel_tile<1>(a + t * a_stride, a_stride, w, w_stride, k, y + t * y_stride, y_stride, len);
+    default: return;
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -371,7 +422,10 @@ constexpr IsaKernels kAvx512{rows<FloatTile<F32Weights>>,
                              avx2_quantize_q8_0,
                              avx2_quantize_i8,
                              dot,
-                             axpy};
+                             axpy,
+                             accumulate_panel,
+                             avx2_widen_f16,
+                             avx2_widen_q8_0};
 }  // namespace
 
 const IsaKernels& avx512_kernels() { return kAvx512; }

@@ -41,6 +41,12 @@ using QuantizeQ8Fn = void (*)(const float* x, int64_t cols, int8_t* q, float* d)
 // with vpdpbusd (unsigned x signed bytes) add the bias to get sum(w * x) exactly.
 using QuantizeI8Fn = void (*)(const float* x, int64_t cols, int8_t* q, float* d, int32_t* bias);
 
+// y[t*y_stride + j] += sum_{i<k} a[t*a_stride + i] * w[i*w_stride + j] for t < tokens and
+// j < len: k float rows of a weight panel, weighted by each token's k coefficients, added into
+// that token's output row. The inner step of matmul_transposed (kernels.cpp).
+using PanelFn = void (*)(const float* a, int64_t a_stride, int64_t tokens, const float* w, int64_t w_stride, int64_t k,
+                         float* y, int64_t y_stride, int64_t len);
+
 struct IsaKernels {
   RowsFn rows_f32;
   RowsFn rows_f16;
@@ -50,6 +56,11 @@ struct IsaKernels {
   QuantizeI8Fn quantize_i8;
   float (*dot)(const float* a, const float* b, int64_t n);
   void (*axpy)(float a, const float* x, float* y, int64_t n);
+  PanelFn accumulate_panel;
+  // Weights widened to float exactly as dequantize_row does: n halves; n blocks of Q8_0
+  // (32 n floats, d * q).
+  void (*widen_f16)(const uint16_t* h, int64_t n, float* out);
+  void (*widen_q8_0)(const BlockQ8_0* blocks, int64_t n, float* out);
 };
 
 // The tables are constant-initialized: no guard or start-up order to worry about.
@@ -60,6 +71,9 @@ const IsaKernels& avx512_kernels();  // call only where the CPU has AVX-512 F/BW
 // The AVX2 X quantizers, which the AVX-512 table reuses (X is a small part of the work).
 void avx2_quantize_q8_0(const float* x, int64_t cols, int8_t* q, float* d);
 void avx2_quantize_i8(const float* x, int64_t cols, int8_t* q, float* d, int32_t* bias);
+// The AVX2 + F16C weight wideners, which the AVX-512 table reuses too.
+void avx2_widen_f16(const uint16_t* h, int64_t n, float* out);
+void avx2_widen_q8_0(const BlockQ8_0* blocks, int64_t n, float* out);
 
 // The kernels of an instruction set (Scalar, Avx2, Avx512 as ints, as in lv::Isa).
 const IsaKernels& kernels_for(int isa);

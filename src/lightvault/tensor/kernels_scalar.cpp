@@ -4,6 +4,7 @@
 //    below that of any float fast path.
 //  - scalar_kernels(): the fallback the public kernels use on a CPU without AVX2. Float
 //    accumulation like the SIMD paths, and run on all threads by kernels.cpp.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -90,6 +91,20 @@ float dot(const float* a, const float* b, int64_t n) {
 
 void axpy(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(y[i] + static_cast<double>(a) * x[i]);
+}
+
+void matmul_transposed(const Tensor& W, const float* dY, int64_t n, float* dX) {
+  std::vector<float> row(static_cast<size_t>(W.cols));
+  std::vector<double> sum(static_cast<size_t>(W.cols));
+  for (int64_t t = 0; t < n; ++t) {
+    std::fill(sum.begin(), sum.end(), 0.0);
+    for (int64_t r = 0; r < W.rows; ++r) {
+      dequantize_row(W, r, row.data());
+      const double a = dY[t * W.rows + r];
+      for (int64_t c = 0; c < W.cols; ++c) sum[c] += a * row[c];
+    }
+    for (int64_t c = 0; c < W.cols; ++c) dX[t * W.cols + c] = static_cast<float>(sum[c]);
+  }
 }
 
 }  // namespace ref
@@ -184,10 +199,29 @@ void axpy(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
+void accumulate_panel(const float* a, int64_t a_stride, int64_t tokens, const float* w, int64_t w_stride, int64_t k,
+                      float* y, int64_t y_stride, int64_t len) {
+  for (int64_t t = 0; t < tokens; ++t) {
+    for (int64_t i = 0; i < k; ++i) axpy(a[t * a_stride + i], w + i * w_stride, y + t * y_stride, len);
+  }
+}
+
+void widen_f16(const uint16_t* h, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = f16_to_f32(h[i]);
+}
+
+void widen_q8_0(const BlockQ8_0* blocks, int64_t n, float* out) {
+  for (int64_t b = 0; b < n; ++b) {
+    const float d = f16_to_f32(blocks[b].d);
+    for (int i = 0; i < kQ8BlockSize; ++i) out[b * kQ8BlockSize + i] = d * blocks[b].qs[i];
+  }
+}
+
 }  // namespace
 
 namespace {
-constexpr IsaKernels kScalar{rows_f32, rows_f16, rows_q8_0, rows_i8, quantize_q8_0, quantize_i8, dot, axpy};
+constexpr IsaKernels kScalar{rows_f32, rows_f16, rows_q8_0, rows_i8, quantize_q8_0, quantize_i8, dot, axpy,
+                             accumulate_panel, widen_f16, widen_q8_0};
 }  // namespace
 
 const IsaKernels& scalar_kernels() { return kScalar; }

@@ -195,6 +195,80 @@ INSTANTIATE_TEST_SUITE_P(Kernels, MatmulVsReference,
                                             ::testing::Values(DType::F32, DType::F16, DType::Q8_0, DType::I8)),
                          matmul_case_name);
 
+// ---- matmul_transposed against its reference, per ISA x dtype -----------------------------
+
+// Each output of matmul_transposed is a float sum over all W.rows rows, added one row at a
+// time: its rounding error is at most about rows * 2^-24 * sum_r |W[r][c] * dY[t][r]|.
+void expect_transposed_matches_reference(const Tensor& W, const std::vector<float>& dY, int64_t n) {
+  std::vector<float> fast(static_cast<size_t>(n * W.cols), -12345.0f), want(fast.size());
+  matmul_transposed(W, dY.data(), n, fast.data());
+  ref::matmul_transposed(W, dY.data(), n, want.data());
+  std::vector<double> mag(fast.size(), 0.0);
+  std::vector<float> row(static_cast<size_t>(W.cols));
+  for (int64_t r = 0; r < W.rows; ++r) {
+    dequantize_row(W, r, row.data());
+    for (int64_t t = 0; t < n; ++t) {
+      for (int64_t c = 0; c < W.cols; ++c) mag[t * W.cols + c] += std::fabs(static_cast<double>(row[c]) * dY[t * W.rows + r]);
+    }
+  }
+  const double rel = static_cast<double>(W.rows + 16) * std::ldexp(1.0, -24);
+  int failures = 0;
+  for (size_t i = 0; i < fast.size() && failures < 5; ++i) {
+    if (!(std::fabs(static_cast<double>(fast[i]) - want[i]) <= rel * mag[i])) {
+      ++failures;
+      ADD_FAILURE() << dtype_name(W.dtype) << " rows=" << W.rows << " cols=" << W.cols << " n=" << n
+                    << " token=" << i / W.cols << " col=" << i % W.cols << ": fast " << fast[i] << " ref " << want[i]
+                    << " tolerance " << rel * mag[i];
+    }
+  }
+}
+
+using MatmulTransposedVsReference = MatmulVsReference;
+
+// Rows across several 64-row panels and columns across several panel widths, with ragged
+// edges in both and token counts that leave partial register tiles.
+TEST_P(MatmulTransposedVsReference, RaggedShapes) {
+  std::mt19937 rng(4321);
+  const std::vector<int64_t> float_cols = {1, 17, 64, 100, 257, 530};
+  const std::vector<int64_t> q8_cols = {32, 96, 288, 544};
+  for (int64_t rows : {1, 5, 64, 130}) {
+    for (int64_t cols : dtype() == DType::Q8_0 ? q8_cols : float_cols) {
+      const Weight w = random_weight(dtype(), rows, cols, rng);
+      for (int64_t n : {1, 2, 3, 4, 5, 9}) expect_transposed_matches_reference(w.t, random_floats(n * rows, rng), n);
+    }
+  }
+}
+
+// Large enough to run on all threads.
+TEST_P(MatmulTransposedVsReference, ThreadedShapes) {
+  std::mt19937 rng(77);
+  const int64_t cols = dtype() == DType::Q8_0 ? 1024 : 1000;
+  const Weight w = random_weight(dtype(), 300, cols, rng);
+  for (int64_t n : {1, 16}) expect_transposed_matches_reference(w.t, random_floats(n * 300, rng), n);
+}
+
+// Wᵀ·dY is the transpose of the forward product: <matmul_transposed(W, y), x> = <y, W x>
+// for the float weight types (whose forward product is exact up to rounding).
+TEST_P(MatmulTransposedVsReference, IsTheAdjointOfTheReferenceProduct) {
+  if (dtype() == DType::Q8_0 || dtype() == DType::I8) GTEST_SKIP() << "the forward product quantizes X";
+  std::mt19937 rng(5);
+  const int64_t rows = 70, cols = 90;
+  const Weight w = random_weight(dtype(), rows, cols, rng);
+  const std::vector<float> x = random_floats(cols, rng), y = random_floats(rows, rng);
+  std::vector<float> wx(static_cast<size_t>(rows)), wty(static_cast<size_t>(cols));
+  ref::matmul(w.t, x.data(), 1, wx.data());
+  matmul_transposed(w.t, y.data(), 1, wty.data());
+  double a = 0.0, b = 0.0, scale = 0.0;
+  for (int64_t c = 0; c < cols; ++c) a += static_cast<double>(wty[c]) * x[c], scale += std::fabs(wty[c] * x[c]);
+  for (int64_t r = 0; r < rows; ++r) b += static_cast<double>(wx[r]) * y[r];
+  EXPECT_NEAR(a, b, 1e-5 * scale);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, MatmulTransposedVsReference,
+                         ::testing::Combine(::testing::ValuesIn(kAllIsas),
+                                            ::testing::Values(DType::F32, DType::F16, DType::Q8_0, DType::I8)),
+                         matmul_case_name);
+
 // ---- int8 exactness at the edges ------------------------------------------------------
 
 // The longest I8 rows allowed, every product at its maximum: sum(w * x) = 127*127*131072

@@ -16,12 +16,12 @@ inline Error make_error(const std::string& context, const std::string& what) {
   return Error{context.empty() ? what : context + ": " + what};
 }
 
-// Either a T or an Error. Accessing value() of an error is a programming bug (asserts).
-template <class T>
-class [[nodiscard]] Result {
+// Either a T or an E. Accessing value() of an error is a programming bug (asserts).
+template <class T, class E>
+class [[nodiscard]] Expected {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}  // NOLINT
+  Expected(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Expected(E error) : v_(std::move(error)) {}  // NOLINT
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
   T& value() & { return std::get<0>(v_); }
@@ -31,11 +31,15 @@ class [[nodiscard]] Result {
   T* operator->() { return &std::get<0>(v_); }
   const T* operator->() const { return &std::get<0>(v_); }
   T& operator*() & { return std::get<0>(v_); }
-  const Error& error() const { return std::get<1>(v_); }
+  const E& error() const { return std::get<1>(v_); }
 
  private:
-  std::variant<T, Error> v_;
+  std::variant<T, E> v_;
 };
+
+// Either a T or an Error.
+template <class T>
+using Result = Expected<T, Error>;
 
 // Success or an Error, for operations that return nothing.
 class [[nodiscard]] Status {

@@ -1,5 +1,7 @@
 #include "lightvault/hub/service/evaluation_files.h"
 
+#include <filesystem>
+
 namespace lv::hub {
 
 using json = nlohmann::json;
@@ -42,8 +44,12 @@ Result<json> evaluation_figures(const std::string& path, std::string_view text) 
                                                               "kl_divergence",  "parameters",    "file_size",
                                                               "mean_kl_divergence", "scored_tokens"};
   if (doc.contains("before") || doc.contains("after")) {
-    json out = pick(doc, {"input", "importance", "quantization", "removed_heads", "total_heads", "parameter_reduction"});
-    if (auto it = doc.find("evaluation"); it != doc.end() && it->is_string()) out["evaluation_text"] = *it;
+    json out = pick(doc, {"importance", "quantization", "removed_heads", "total_heads", "parameter_reduction"});
+    // The report names its files as paths on the machine that compressed the model; the
+    // hub's readers need the file names, not that machine's folders.
+    auto file_name = [](const json& p) { return std::filesystem::path(p.get<std::string>()).filename().string(); };
+    if (auto it = doc.find("input"); it != doc.end() && it->is_string()) out["input"] = file_name(*it);
+    if (auto it = doc.find("evaluation"); it != doc.end() && it->is_string()) out["evaluation_text"] = file_name(*it);
     out["before"] = pick(doc.value("before", json::object()), kFigures);
     out["after"] = pick(doc.value("after", json::object()), kFigures);
     if (out["before"].empty() && out["after"].empty()) return make_error(path, "compression report without figures");

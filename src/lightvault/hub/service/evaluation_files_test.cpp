@@ -16,8 +16,8 @@ TEST(EvaluationFiles, RecognizesReportsAndEvalResultsByName) {
 }
 
 TEST(EvaluationFiles, CompressionReportFigures) {
-  json report = {{"input", "stories260K.bin"},
-                 {"evaluation", "tinystories.txt"},
+  json report = {{"input", "/home/alice/models/stories260K.bin"},
+                 {"evaluation", "/tmp/eval/tinystories.txt"},
                  {"importance", "ablation"},
                  {"removed_heads", 8},
                  {"total_heads", 40},
@@ -28,6 +28,8 @@ TEST(EvaluationFiles, CompressionReportFigures) {
   ASSERT_TRUE(f.ok()) << f.error().message;
   EXPECT_EQ((*f)["kind"], "compression");
   EXPECT_EQ((*f)["source"], "m.report.json");
+  // File names only: the compressing machine's folders are neither useful nor the hub's to show.
+  EXPECT_EQ((*f)["input"], "stories260K.bin");
   EXPECT_EQ((*f)["evaluation_text"], "tinystories.txt");
   EXPECT_EQ((*f)["removed_heads"], 8);
   EXPECT_EQ((*f)["before"], json({{"perplexity", 5.25}, {"top1_accuracy", 0.41}, {"parameters", 260000}}));

@@ -160,7 +160,7 @@ TEST_P(HubServiceComplianceTest, ReportFiguresComeFromTheTrailAndFiles) {
   Caller alice = user("alice");
   ASSERT_TRUE(service_->create_repo(alice, "alice", "m", Visibility::kPrivate).ok());
   ASSERT_TRUE(service_->create_repo(alice, "alice", "m2", Visibility::kPrivate).ok());
-  json compression = {{"input", "stories260K.bin"},
+  json compression = {{"input", "/home/alice/models/stories260K.bin"},
                       {"importance", "ablation"},
                       {"quantization", "per-row"},
                       {"removed_heads", 4},
@@ -223,6 +223,7 @@ TEST_P(HubServiceComplianceTest, ReportFiguresComeFromTheTrailAndFiles) {
   EXPECT_EQ(r["model"]["weights"][0]["sha256"], crypto::sha256_hex("weights"));
   EXPECT_EQ(r["model"]["lineage"][0]["base_model"], "karpathy/tinyllamas");
   EXPECT_EQ(r["model"]["lineage"][1]["removed_heads"], 4);
+  EXPECT_EQ(r["model"]["lineage"][1]["input"], "stories260K.bin");  // the file name, not the compressing machine's path
   // The chain head the report names is the newest entry: the report's own.
   auto last = catalog_->last_audit().value();
   ASSERT_TRUE(last.has_value());

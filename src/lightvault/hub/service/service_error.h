@@ -4,8 +4,8 @@
 // and a message for people. No adapter reads the message to decide anything.
 #include <string>
 #include <string_view>
-#include <utility>
-#include <variant>
+
+#include "lightvault/util/status.h"
 
 namespace lv::hub {
 
@@ -35,24 +35,9 @@ struct ServiceError {
   std::string reason = {};
 };
 
-// Either a T or a ServiceError. Like lv::Result, but the error has a code.
+// Either a T or a ServiceError: lv::Result whose error carries a code.
 template <class T>
-class [[nodiscard]] Outcome {
- public:
-  Outcome(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
-  Outcome(ServiceError error) : v_(std::move(error)) {}  // NOLINT
-  bool ok() const { return v_.index() == 0; }
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T value() && { return std::get<0>(std::move(v_)); }
-  T* operator->() { return &std::get<0>(v_); }
-  const T* operator->() const { return &std::get<0>(v_); }
-  T& operator*() & { return std::get<0>(v_); }
-  const ServiceError& error() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, ServiceError> v_;
-};
+using Outcome = Expected<T, ServiceError>;
 
 // For use cases that return nothing but success.
 struct Done {};

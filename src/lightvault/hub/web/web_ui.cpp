@@ -90,10 +90,12 @@ struct WebUi::Request {
   Ctx ctx;
   std::optional<Session> session;
   Frame frame;
+  // The route pattern's capture i ("" when that optional group did not match).
+  std::string part(size_t i) const { return i < req.matches.size() ? std::string(req.matches[i]) : ""; }
 };
 
 WebUi::WebUi(HubServer::Impl& hub, int64_t session_seconds)
-    : hub_(hub), data_(hub), sessions_(*hub.catalog, session_seconds), session_seconds_(session_seconds) {}
+    : hub_(hub), data_(hub), sessions_(*hub.catalog, session_seconds) {}
 
 bool WebUi::accepts_anonymous_body(const httplib::Request& req) { return req.method == "POST" && req.path == "/login"; }
 
@@ -189,6 +191,13 @@ void WebUi::redirect(Request& r, const std::string& to) {
 void WebUi::install(httplib::Server& http) {
   using Req = const httplib::Request&;
   using Res = httplib::Response&;
+  // Every page starts from begin(): the session, the frame and the response it answers with.
+  auto page = [this](auto handler) {
+    return [this, handler](Req req, Res res) {
+      auto r = begin(req, res);
+      handler(r);
+    };
+  };
   http.Get("/static/style.css", [](Req, Res res) {
     res.set_header("Cache-Control", "public, max-age=3600");
     res.set_content(std::string(kStyleCss, sizeof(kStyleCss) - 1), "text/css; charset=utf-8");
@@ -197,159 +206,100 @@ void WebUi::install(httplib::Server& http) {
     res.set_header("Cache-Control", "public, max-age=3600");
     res.set_content(compliance_css(), "text/css; charset=utf-8");
   });
-  http.Get("/", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    home(r);
-  });
-  http.Get("/login", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    login_form(r);
-  });
-  http.Post("/login", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    login(r);
-  });
-  http.Get("/logout", [this](Req req, Res res) {
-    auto r = begin(req, res);
+  http.Get("/", page([this](Request& r) { home(r); }));
+  http.Get("/login", page([this](Request& r) { login_form(r); }));
+  http.Post("/login", page([this](Request& r) { login(r); }));
+  http.Get("/logout", page([this](Request& r) {
     r.frame.title = "Sign out";
     send_page(r, 200, logout_page(r.frame));
-  });
-  http.Post("/logout", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    logout(r);
-  });
-  http.Get("/settings/tokens", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    tokens(r);
-  });
-  http.Post("/settings/tokens", [this](Req req, Res res) {
-    auto r = begin(req, res);
+  }));
+  http.Post("/logout", page([this](Request& r) { logout(r); }));
+  http.Get("/settings/tokens", page([this](Request& r) { tokens(r); }));
+  http.Post("/settings/tokens", page([this](Request& r) {
     if (!check_csrf(r)) return;
     int64_t days = 0;
     try {
-      days = std::stoll(req.get_param_value("expires_days"));
+      days = std::stoll(r.req.get_param_value("expires_days"));
     } catch (...) {
       days = -1;
     }
     if (days < 0 || days > 36500) return tokens(r, std::nullopt, "Pick when the token expires.", 400);
-    auto created = data_.create_token(r.ctx, req.get_param_value("name"), req.get_param_value("scopes"), days * 86400);
+    auto created = data_.create_token(r.ctx, r.req.get_param_value("name"), r.req.get_param_value("scopes"), days * 86400);
     if (auto* p = std::get_if<Problem>(&created)) return tokens(r, std::nullopt, p->message, status_of(p->refusal));
     tokens(r, std::get<IssuedToken>(created));
-  });
-  http.Post("/settings/tokens/revoke", [this](Req req, Res res) {
-    auto r = begin(req, res);
+  }));
+  http.Post("/settings/tokens/revoke", page([this](Request& r) {
     if (!check_csrf(r)) return;
-    std::string id = req.get_param_value("id");
+    std::string id = r.req.get_param_value("id");
     auto done = data_.revoke_token(r.ctx, id);
     if (auto* p = std::get_if<Problem>(&done)) return tokens(r, std::nullopt, p->message, status_of(p->refusal));
     // The revocation ended the token's sessions with it (HubService::revoke_token).
     bool own = r.ctx.who.token && r.ctx.who.token->id == id;
     redirect(r, own ? "/login" : "/settings/tokens?done=revoked");
-  });
-  http.Get("/audit", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    audit(r);
-  });
-  http.Get("/audit/export", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    audit_export(r);
-  });
-  http.Get(R"(/orgs/([^/]+))", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    org(r, req.matches[1]);
-  });
-  http.Post(R"(/orgs/([^/]+)/(members|members/remove|teams|teams/members))", [this](Req req, Res res) {
-    auto r = begin(req, res);
+  }));
+  http.Get("/audit", page([this](Request& r) { audit(r); }));
+  http.Get("/audit/export", page([this](Request& r) { audit_export(r); }));
+  http.Get(R"(/orgs/([^/]+))", page([this](Request& r) { org(r, r.part(1)); }));
+  http.Post(R"(/orgs/([^/]+)/(members|members/remove|teams|teams/members))", page([this](Request& r) {
     if (!check_csrf(r)) return;
-    std::string o = req.matches[1], what = req.matches[2];
+    std::string o = r.part(1), what = r.part(2);
     Answer<Done> done = Done{};
     if (what == "members") {
-      done = data_.set_member(r.ctx, o, req.get_param_value("user"), req.get_param_value("role"));
+      done = data_.set_member(r.ctx, o, r.req.get_param_value("user"), r.req.get_param_value("role"));
     } else if (what == "members/remove") {
-      done = data_.remove_member(r.ctx, o, req.get_param_value("user"));
+      done = data_.remove_member(r.ctx, o, r.req.get_param_value("user"));
     } else if (what == "teams") {
-      done = data_.create_team(r.ctx, o, req.get_param_value("team"));
+      done = data_.create_team(r.ctx, o, r.req.get_param_value("team"));
     } else {
-      done = data_.set_team_member(r.ctx, o, req.get_param_value("team"), req.get_param_value("user"),
-                                   req.get_param_value("op") != "remove");
+      done = data_.set_team_member(r.ctx, o, r.req.get_param_value("team"), r.req.get_param_value("user"),
+                                   r.req.get_param_value("op") != "remove");
     }
     // The page again with the reason (or its own 404 for an organization the viewer may not see).
     if (auto* p = std::get_if<Problem>(&done)) return org(r, o, "", p->message, status_of(p->refusal));
     redirect(r, "/orgs/" + url_path(o) + "?done=" + (what.rfind("teams", 0) == 0 ? "team" : "member"));
-  });
+  }));
 
   const std::string repo_re = R"(/([^/]+)/([^/]+))";
-  http.Get(repo_re, [this](Req req, Res res) {
-    auto r = begin(req, res);
-    repo(r, req.matches[1], req.matches[2]);
-  });
-  http.Get(repo_re + R"(/tree/([^/]+)(?:/(.*))?)", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    std::string dir = req.matches.size() > 4 ? std::string(req.matches[4]) : "";
+  http.Get(repo_re, page([this](Request& r) { repo(r, r.part(1), r.part(2)); }));
+  http.Get(repo_re + R"(/tree/([^/]+)(?:/(.*))?)", page([this](Request& r) {
+    std::string dir = r.part(4);
     while (!dir.empty() && dir.back() == '/') dir.pop_back();
-    tree(r, req.matches[1], req.matches[2], req.matches[3], dir);
-  });
-  http.Get(repo_re + R"(/blob/([^/]+)/(.+))", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    blob(r, req.matches[1], req.matches[2], req.matches[3], req.matches[4]);
-  });
-  http.Get(repo_re + R"(/report/([^/]+)/(.+\.report\.html))", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    report(r, req.matches[1], req.matches[2], req.matches[3], req.matches[4]);
-  });
-  http.Get(repo_re + R"(/commits/([^/]+))", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    commits(r, req.matches[1], req.matches[2], req.matches[3]);
-  });
-  http.Get(repo_re + "/compliance", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    compliance(r, req.matches[1], req.matches[2]);
-  });
-  http.Get(repo_re + "/settings", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    settings(r, req.matches[1], req.matches[2]);
-  });
-  http.Get(repo_re + "/complaints/new", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    complaint_form(r, req.matches[1], req.matches[2], ComplaintFormValues{});
-  });
-  http.Post(repo_re + "/complaints/new", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    file_complaint(r, req.matches[1], req.matches[2]);
-  });
-  http.Get(repo_re + R"(/complaints/(cmp_[0-9a-f]+))", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    auto c = data_.complaint_status(req.matches[3], req.get_param_value("secret"));
+    tree(r, r.part(1), r.part(2), r.part(3), dir);
+  }));
+  http.Get(repo_re + R"(/blob/([^/]+)/(.+))", page([this](Request& r) { blob(r, r.part(1), r.part(2), r.part(3), r.part(4)); }));
+  http.Get(repo_re + R"(/report/([^/]+)/(.+\.report\.html))", page([this](Request& r) { report(r, r.part(1), r.part(2), r.part(3), r.part(4)); }));
+  http.Get(repo_re + R"(/commits/([^/]+))", page([this](Request& r) { commits(r, r.part(1), r.part(2), r.part(3)); }));
+  http.Get(repo_re + "/compliance", page([this](Request& r) { compliance(r, r.part(1), r.part(2)); }));
+  http.Get(repo_re + "/settings", page([this](Request& r) { settings(r, r.part(1), r.part(2)); }));
+  http.Get(repo_re + "/complaints/new", page([this](Request& r) { complaint_form(r, r.part(1), r.part(2), ComplaintFormValues{}); }));
+  http.Post(repo_re + "/complaints/new", page([this](Request& r) { file_complaint(r, r.part(1), r.part(2)); }));
+  http.Get(repo_re + R"(/complaints/(cmp_[0-9a-f]+))", page([this](Request& r) {
+    auto c = data_.complaint_status(r.part(3), r.req.get_param_value("secret"));
     if (auto* p = std::get_if<Problem>(&c)) return send_problem(r, *p);
     r.frame.title = "Complaint";
     send_page(r, 200, complaint_status_page(r.frame, std::get<Complaint>(c), now_unix()));
-  });
-  http.Get(repo_re + "/complaints", [this](Req req, Res res) {
-    auto r = begin(req, res);
-    complaints(r, req.matches[1], req.matches[2]);
-  });
-  http.Post(repo_re + R"(/complaints/(channel|cmp_[0-9a-f]+))", [this](Req req, Res res) {
-    auto r = begin(req, res);
+  }));
+  http.Get(repo_re + "/complaints", page([this](Request& r) { complaints(r, r.part(1), r.part(2)); }));
+  http.Post(repo_re + R"(/complaints/(channel|cmp_[0-9a-f]+))", page([this](Request& r) {
     if (!check_csrf(r)) return;
-    std::string owner = req.matches[1], name = req.matches[2], what = req.matches[3];
+    std::string owner = r.part(1), name = r.part(2), what = r.part(3);
     auto done = what == "channel"
-                    ? data_.set_complaint_channel(r.ctx, owner, name, req.get_param_value("public") == "true")
-                    : data_.decide_complaint(r.ctx, what, req.get_param_value("status"), req.get_param_value("resolution"));
+                    ? data_.set_complaint_channel(r.ctx, owner, name, r.req.get_param_value("public") == "true")
+                    : data_.decide_complaint(r.ctx, what, r.req.get_param_value("status"), r.req.get_param_value("resolution"));
     if (auto* p = std::get_if<Problem>(&done)) return complaints(r, owner, name, p->message, status_of(p->refusal));
     redirect(r, "/" + url_path(owner) + "/" + url_path(name) + "/complaints?done=" + (what == "channel" ? "channel" : "complaint"));
-  });
-  http.Post(repo_re + "/settings/(grants|visibility)", [this](Req req, Res res) {
-    auto r = begin(req, res);
+  }));
+  http.Post(repo_re + "/settings/(grants|visibility)", page([this](Request& r) {
     if (!check_csrf(r)) return;
-    std::string owner = req.matches[1], name = req.matches[2], what = req.matches[3];
+    std::string owner = r.part(1), name = r.part(2), what = r.part(3);
     auto done = what == "grants"
-                    ? data_.set_grant(r.ctx, owner, name, req.get_param_value("subject"), req.get_param_value("role"))
-                    : data_.set_visibility(r.ctx, owner, name, req.get_param_value("visibility"));
+                    ? data_.set_grant(r.ctx, owner, name, r.req.get_param_value("subject"), r.req.get_param_value("role"))
+                    : data_.set_visibility(r.ctx, owner, name, r.req.get_param_value("visibility"));
     // The form again with the reason; settings() itself answers 404 or 403 to those who may not
     // see or manage the repository.
     if (auto* p = std::get_if<Problem>(&done)) return settings(r, owner, name, "", p->message, status_of(p->refusal));
     redirect(r, "/" + url_path(owner) + "/" + url_path(name) + "/settings?done=" + (what == "grants" ? "grant" : "visibility"));
-  });
+  }));
 }
 
 // ------------------------------------------------------------------------------------------

@@ -80,7 +80,6 @@ class WebUi {
   HubServer::Impl& hub_;
   PageData data_;
   SessionStore sessions_;
-  const int64_t session_seconds_;
 };
 
 }  // namespace lv::hub::web
