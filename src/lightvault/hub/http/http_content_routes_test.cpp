@@ -276,8 +276,11 @@ TEST_P(HubHttpContentTest, TextGeneratedWithTheOrgKeyIsDetectedThroughTheHub) {
 
   const std::string key_file = (work / "acme.key").string();
   std::ofstream(key_file, std::ios::binary) << key->body;
+  // The organization's key is random, and z grows with the square root of the length: 512
+  // positions keep z well above the threshold of 4 whatever key this run drew (256 gave
+  // z 3.7 for one key).
   auto generate = [&](bool with_key) {
-    std::vector<std::string> args = {"run", model, "--tokenizer", tok, "-p", "Once upon a time", "-n", "256", "--temp", "0.8",
+    std::vector<std::string> args = {"run", model, "--tokenizer", tok, "-p", "Once upon a time", "-n", "512", "--temp", "0.8",
                                      "--seed", "7"};
     if (with_key) args.insert(args.end(), {"--watermark-key", key_file});
     Completed c = run_lightvault(args);
