@@ -39,6 +39,15 @@ struct Shape {
   int64_t cols;
 };
 
+// `count` values uniform in [-1, 1), the same for the same seed.
+std::vector<float> uniform_values(int64_t count, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> uni(-1.0f, 1.0f);
+  std::vector<float> values(static_cast<size_t>(count));
+  for (auto& v : values) v = uni(rng);
+  return values;
+}
+
 // Random weights of one dtype and shape; the last one made is kept, since the benchmarks of
 // one shape run back to back and an 11008 x 4096 F32 matrix is 180 MB.
 const Tensor& weights(DType dtype, Shape shape) {
@@ -53,10 +62,7 @@ const Tensor& weights(DType dtype, Shape shape) {
     return cache->t;
   }
   cache.reset();
-  std::mt19937 rng(17);
-  std::uniform_real_distribution<float> uni(-1.0f, 1.0f);
-  std::vector<float> values(static_cast<size_t>(shape.rows * shape.cols));
-  for (auto& v : values) v = uni(rng);
+  std::vector<float> values = uniform_values(shape.rows * shape.cols, 17);
   Tensor f32 = Tensor::from_f32(shape.rows, shape.cols, values.data());
   values = {};
 
@@ -102,10 +108,7 @@ void BM_Matmul(benchmark::State& state, Isa isa, DType dtype, Shape shape, int64
     return;
   }
   const Tensor& w = weights(dtype, shape);
-  std::vector<float> x(static_cast<size_t>(n * shape.cols));
-  std::mt19937 rng(3);
-  std::uniform_real_distribution<float> uni(-1.0f, 1.0f);
-  for (auto& v : x) v = uni(rng);
+  const std::vector<float> x = uniform_values(n * shape.cols, 3);
   std::vector<float> y(static_cast<size_t>(n * shape.rows));
 
   for (auto _ : state) {
@@ -126,10 +129,7 @@ void BM_MatmulTransposed(benchmark::State& state, Isa isa, DType dtype, Shape sh
     return;
   }
   const Tensor& w = weights(dtype, shape);
-  std::vector<float> dy(static_cast<size_t>(n * shape.rows));
-  std::mt19937 rng(5);
-  std::uniform_real_distribution<float> uni(-1.0f, 1.0f);
-  for (auto& v : dy) v = uni(rng);
+  const std::vector<float> dy = uniform_values(n * shape.rows, 5);
   std::vector<float> dx(static_cast<size_t>(n * shape.cols));
   for (auto _ : state) {
     if (copy_first) {  // the backward pass's former transposed_f32, 64 rows of W per task
