@@ -1,6 +1,5 @@
 #include "lightvault/scan/spectral.h"
 
-#include <Spectra/MatOp/SparseSymMatProd.h>
 #include <Spectra/SymEigsSolver.h>
 
 #include <Eigen/Dense>
@@ -47,7 +46,52 @@ SparseMatrix normalized_adjacency(const SparseMatrix& w) {
   return m;
 }
 
+// D^-1/2 W D^-1/2 with some of its eigenvectors of eigenvalue 1 (unit, orthogonal) moved to 0:
+// the operator Spectra iterates on once the components' eigenvectors are known.
+class DeflatedAdjacency {
+ public:
+  using Scalar = double;
+  DeflatedAdjacency(const SparseMatrix& m, const std::vector<Eigen::VectorXd>& known) : m_(m), known_(known) {}
+  Eigen::Index rows() const { return m_.rows(); }
+  Eigen::Index cols() const { return m_.cols(); }
+  void perform_op(const double* x_in, double* y_out) const {
+    Eigen::Map<const Eigen::VectorXd> x(x_in, m_.rows());
+    Eigen::Map<Eigen::VectorXd> y(y_out, m_.rows());
+    y.noalias() = m_ * x;
+    for (const Eigen::VectorXd& u : known_) y -= u * u.dot(x);
+  }
+
+ private:
+  const SparseMatrix& m_;
+  const std::vector<Eigen::VectorXd>& known_;
+};
+
 }  // namespace
+
+std::vector<int> connected_components(const SparseMatrix& w, int* count) {
+  const int n = static_cast<int>(w.rows());
+  std::vector<int> component(static_cast<size_t>(n), -1), stack;
+  int next = 0;
+  for (int start = 0; start < n; ++start) {
+    if (component[start] >= 0) continue;
+    component[start] = next;
+    stack.push_back(start);
+    while (!stack.empty()) {
+      const int i = stack.back();
+      stack.pop_back();
+      for (SparseMatrix::InnerIterator it(w, i); it; ++it) {
+        const int j = static_cast<int>(it.col());
+        if (component[j] < 0) {
+          component[j] = next;
+          stack.push_back(j);
+        }
+      }
+    }
+    ++next;
+  }
+  if (count != nullptr) *count = next;
+  return component;
+}
 
 SparseMatrix normalized_laplacian(const SparseMatrix& w) {
   SparseMatrix identity(w.rows(), w.cols());
@@ -59,21 +103,54 @@ Result<Eigenpairs> smallest_laplacian_eigenpairs(const SparseMatrix& w, int coun
   const int n = static_cast<int>(w.rows());
   count = std::min(count, n - 1);
   if (n <= 200) return dense_smallest_eigenpairs(normalized_laplacian(w), count);
+
+  // Eigenvalue 0, exactly: D^1/2 1_C for each component C with edges, the largest first.
+  int components = 0;
+  const std::vector<int> component = connected_components(w, &components);
+  std::vector<double> volume(static_cast<size_t>(components), 0.0);
+  std::vector<int64_t> size(static_cast<size_t>(components), 0);
+  const std::vector<double> scale = inverse_sqrt_degree(w);
+  for (int i = 0; i < n; ++i) {
+    ++size[component[i]];
+    if (scale[i] > 0) volume[component[i]] += 1.0 / (scale[i] * scale[i]);
+  }
+  std::vector<int> order;
+  for (int c = 0; c < components; ++c) {
+    if (volume[c] > 0) order.push_back(c);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return size[a] > size[b]; });
+  if (order.size() == 1) order.clear();  // one component: Lanczos finds its vector itself
+  if (static_cast<int>(order.size()) > count) order.resize(static_cast<size_t>(count));
+  std::vector<Eigen::VectorXd> known;
+  for (int c : order) {
+    Eigen::VectorXd u = Eigen::VectorXd::Zero(n);
+    for (int i = 0; i < n; ++i) {
+      if (component[i] == c && scale[i] > 0) u[i] = 1.0 / scale[i] / std::sqrt(volume[c]);
+    }
+    known.push_back(std::move(u));
+  }
+  Eigenpairs pairs;
+  for (const Eigen::VectorXd& u : known) {
+    pairs.values.push_back(0.0);
+    pairs.vectors.emplace_back(u.data(), u.data() + n);
+  }
+  const int rest = count - static_cast<int>(known.size());
+  if (rest == 0) return pairs;
+
   const SparseMatrix m = normalized_adjacency(w);
-  Spectra::SparseSymMatProd<double, Eigen::Lower | Eigen::Upper, Eigen::RowMajor> op(m);
-  const int ncv = std::min(n, std::max(2 * count + 1, count + 30));
-  Spectra::SymEigsSolver<decltype(op)> solver(op, count, ncv);
+  DeflatedAdjacency op(m, known);
+  const int ncv = std::min(n, std::max(2 * rest + 1, rest + 30));
+  Spectra::SymEigsSolver<DeflatedAdjacency> solver(op, rest, ncv);
   // Lanczos starts from a fixed vector (Spectra's default is deterministic), so results repeat.
   solver.init();
   solver.compute(Spectra::SortRule::LargestAlge, 3000, 1e-8);
   if (solver.info() != Spectra::CompInfo::Successful) {
-    return make_error("spectral embedding", "Lanczos did not converge for " + std::to_string(count) +
+    return make_error("spectral embedding", "Lanczos did not converge for " + std::to_string(rest) +
                                                 " eigenvectors of a " + std::to_string(n) + "-vertex graph");
   }
   const Eigen::VectorXd mu = solver.eigenvalues();  // descending
   const Eigen::MatrixXd vectors = solver.eigenvectors();
-  Eigenpairs pairs;
-  for (int j = 0; j < count; ++j) {
+  for (int j = 0; j < rest; ++j) {
     pairs.values.push_back(1.0 - mu[j]);
     pairs.vectors.emplace_back(vectors.col(j).data(), vectors.col(j).data() + n);
   }

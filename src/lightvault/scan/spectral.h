@@ -26,7 +26,16 @@ struct Eigenpairs {
   std::vector<std::vector<double>> vectors;  // vectors[j] is the unit eigenvector of values[j]
 };
 
-// The `count` smallest eigenpairs of the normalized Laplacian of `w` by Lanczos.
+// Connected components of the graph whose edges are w's nonzeros: a label per vertex, numbered
+// from 0 in the order of their first vertex; `count`, when given, receives their number.
+std::vector<int> connected_components(const SparseMatrix& w, int* count = nullptr);
+
+// The `count` smallest eigenpairs of the normalized Laplacian of `w`. Each connected component
+// C contributes an eigenvalue 0 with eigenvector D^1/2 1_C; Lanczos from one start vector sees
+// a repeated eigenvalue only through rounding, so it could return part of that eigenspace mixed
+// with the next eigenvector (two separate clusters merged). With several components their
+// vectors are therefore taken exactly (the largest components first) and deflated, and Lanczos
+// finds the rest.
 Result<Eigenpairs> smallest_laplacian_eigenpairs(const SparseMatrix& w, int count);
 // The same by a dense symmetric eigensolver: the reference for tests and tiny graphs.
 Eigenpairs dense_smallest_eigenpairs(const SparseMatrix& laplacian, int count);

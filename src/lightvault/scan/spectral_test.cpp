@@ -75,6 +75,55 @@ TEST(ScanSpectral, LanczosMatchesDenseEigensolver) {
   EXPECT_GE(agree, 270);
 }
 
+TEST(ScanSpectral, ConnectedComponentsFollowTheEdges) {
+  // Two rings joined by one edge form one component; cut the edge and they are two.
+  const KnnGraph joined = two_rings(5);
+  int count = 0;
+  EXPECT_EQ(connected_components(affinity(joined), &count), std::vector<int>(10, 0));
+  EXPECT_EQ(count, 1);
+  KnnGraph cut = joined;
+  cut.neighbours[0] = 1;
+  EXPECT_EQ(connected_components(affinity(cut), &count), (std::vector<int>{0, 0, 0, 0, 0, 1, 1, 1, 1, 1}));
+  EXPECT_EQ(count, 2);
+}
+
+// Three blobs far apart (a kNN graph of three components, 360 rows, past the dense shortcut):
+// eigenvalue 0 three times. Lanczos alone returns that eigenspace only in part; the result must
+// span it and agree with the dense solver on the eigenpairs after it.
+TEST(ScanSpectral, SeparateComponentsGiveTheWholeNullSpace) {
+  const int n = 360, dim = 8;
+  std::mt19937_64 rng(3);
+  std::normal_distribution<float> noise(0, 1);
+  std::vector<float> x(static_cast<size_t>(n) * dim);
+  for (int i = 0; i < n; ++i) {
+    for (int d = 0; d < dim; ++d) x[i * dim + d] = noise(rng) + (d == i % 3 ? 40.0f : 0.0f);
+  }
+  const SparseMatrix w = affinity(exact_knn(x.data(), n, dim, 10));
+  int components = 0;
+  connected_components(w, &components);
+  ASSERT_EQ(components, 3);
+  auto pairs = smallest_laplacian_eigenpairs(w, 5);
+  ASSERT_TRUE(pairs.ok()) << pairs.error().message;
+  const Eigenpairs dense = dense_smallest_eigenpairs(normalized_laplacian(w), 5);
+  Eigen::MatrixXd null_space(n, 3);
+  for (int j = 0; j < 3; ++j) {
+    EXPECT_NEAR(pairs->values[j], 0.0, 1e-12);
+    EXPECT_NEAR(dense.values[j], 0.0, 1e-9);
+    for (int i = 0; i < n; ++i) null_space(i, j) = pairs->vectors[j][i];
+  }
+  // Each dense null vector lies in the span of ours (its projection keeps its length).
+  for (int j = 0; j < 3; ++j) {
+    const Eigen::VectorXd v = Eigen::Map<const Eigen::VectorXd>(dense.vectors[j].data(), n);
+    EXPECT_NEAR((null_space.transpose() * v).norm(), 1.0, 1e-6) << "null vector " << j;
+  }
+  for (int j = 3; j < 5; ++j) {
+    EXPECT_NEAR(pairs->values[j], dense.values[j], 1e-7) << "eigenvalue " << j;
+    double dot = 0;
+    for (int i = 0; i < n; ++i) dot += pairs->vectors[j][i] * dense.vectors[j][i];
+    EXPECT_NEAR(std::abs(dot), 1.0, 1e-5) << "eigenvector " << j;
+  }
+}
+
 TEST(ScanSpectral, EigengapAndConductance) {
   EXPECT_EQ(eigengap_clusters({0, 0.001, 0.002, 0.5, 0.6, 0.7}, 5), 3);
   EXPECT_EQ(eigengap_clusters({0, 0.5, 0.55, 0.6}, 3), 2);
