@@ -74,7 +74,8 @@ CommandRun setup(CLI::App& sub) {
                  "what --importance gradient ranks by: taylor|chunk-abs|chunk-fisher|token-abs|token-fisher|projection|token-projection")
       ->capture_default_str();
   sub.add_option("--gradient-rounds", o.gradient_rounds,
-                 "--importance gradient removes groups in this many rounds, re-scoring with removed heads closed")
+                 "--importance gradient removes groups in this many rounds, re-scoring with removed heads closed "
+                 "(0: 1, or 8 when --ratio is above 0.25)")
       ->capture_default_str();
   sub.add_option("--projection-probes", o.projection_probes,
                  "random probes per calibration chunk for the projection estimates")

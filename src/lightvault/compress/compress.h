@@ -26,7 +26,9 @@ struct CompressOptions {
   int curve_chunks = 32;              // eval chunks per point of the retention curves
   ImportanceMethod importance = ImportanceMethod::Ablation;
   GradientEstimate gradient_estimate = GradientEstimate::TokenProjection;
-  int gradient_rounds = 1;            // --importance gradient: rounds of removal (ImportanceOptions)
+  // --importance gradient: rounds of removal (ImportanceOptions); 0 chooses: 1, or 8 for a
+  // --ratio plan that removes more than a quarter of the groups.
+  int gradient_rounds = 0;
   int projection_probes = 1;          // random probes per chunk for the projection estimate
   PruneMode mode = PruneMode::None;
   double threshold = 0.05, ratio = 0.0, target_retention = 0.99;

@@ -175,28 +175,46 @@ class AblationScorer : public HeadScorer {
 
 using Scores = std::vector<std::vector<double>>;
 
+// What one pass over the calibration text yields.
+struct PassResult {
+  std::map<GradientEstimate, Scores> estimates;
+  // Per group (in the order given), the estimated damage of closing its gates: with a projection
+  // estimate, the Gauss-Newton term of the group's heads together, minus 2 ∂D/∂g summed over them
+  // when reference logits are given (backward.h); otherwise the sum of its heads' scores.
+  std::vector<double> group_costs;
+};
+
 // Every estimate asked for, from one pass over the calibration text under the transformer's
-// current gates: one backward pass per calibration chunk (and per probe for the projection),
-// chunks one after another so that memory holds one chunk's activations; the matmuls and
-// attention inside use every core.
+// current gates: one backward pass per calibration chunk (and per probe for the projection, and
+// one more with reference logits), chunks one after another so that memory holds one chunk's
+// activations; the matmuls and attention inside use every core.
 class GradientPass {
  public:
   GradientPass(const Model& m, const ImportanceOptions& options)
       : m_(m), options_(options),
-        projection_(options.all_estimates || options.gradient_estimate == GradientEstimate::Projection ||
-                    options.gradient_estimate == GradientEstimate::TokenProjection),
-        cross_entropy_(options.all_estimates || (options.gradient_estimate != GradientEstimate::Projection &&
-                                                 options.gradient_estimate != GradientEstimate::TokenProjection)) {}
+        projection_(options.all_estimates || projection_estimate()),
+        cross_entropy_(options.all_estimates || !projection_estimate()) {}
 
-  // Backward passes one run() makes.
-  int passes(const Calibration& calibration) const {
-    return static_cast<int>(calibration.chunks.size()) * (int{cross_entropy_} + (projection_ ? probes() : 0));
+  bool projection_estimate() const {
+    return options_.gradient_estimate == GradientEstimate::Projection ||
+           options_.gradient_estimate == GradientEstimate::TokenProjection;
   }
 
-  // `done` counts backward passes across runs, for progress.
-  std::map<GradientEstimate, Scores> run(Transformer& t, const Calibration& calibration, int& done, int total) const {
-    std::map<GradientEstimate, Scores> sums;
+  // Backward passes one run() makes.
+  int passes(const Calibration& calibration, bool with_references) const {
+    return static_cast<int>(calibration.chunks.size()) *
+           (int{cross_entropy_} + (projection_ ? probes() + int{with_references} : 0));
+  }
+
+  // `references`, when not null, holds each chunk's reference logits; `done` counts backward
+  // passes across runs, for progress.
+  PassResult run(Transformer& t, const Calibration& calibration, const std::vector<HeadGroup>& groups,
+                 const std::vector<std::vector<float>>* references, int& done, int total) const {
+    PassResult result;
+    auto& sums = result.estimates;
     Scores signed_sum = empty_scores(m_.config);
+    std::vector<double> group_sums(groups.size(), 0.0);
+    const bool token_level = options_.gradient_estimate == GradientEstimate::TokenProjection;
     const int chunks = static_cast<int>(calibration.chunks.size());
     auto add = [&](GradientEstimate e, int l, int h, double v) {
       auto& s = sums.try_emplace(e, empty_scores(m_.config)).first->second;
@@ -225,7 +243,10 @@ class GradientPass {
       }
       if (projection_) {
         const uint64_t seed = options_.seed + static_cast<uint64_t>(c) * static_cast<uint64_t>(probes());
-        for (const GateGradients& g : projection_gate_gradients(t, calibration.chunks[c], probes(), seed)) {
+        std::vector<GateGradients> grads = projection_gate_gradients(
+            t, calibration.chunks[c], probes(), seed, references != nullptr ? &(*references)[c] : nullptr);
+        for (int p = 0; p < probes(); ++p) {
+          const GateGradients& g = grads[p];
           for (int l = 0; l < m_.config.n_layers(); ++l) {
             const size_t n_heads = g.gate[l].size();
             for (size_t h = 0; h < n_heads; ++h) {
@@ -236,6 +257,15 @@ class GradientPass {
               }
               add(GradientEstimate::TokenProjection, l, h, token_sq / probes());
             }
+          }
+          for (size_t k = 0; k < groups.size(); ++k) {
+            group_sums[k] += group_gauss_newton(g, groups[k], token_level) / probes();
+          }
+          if (options_.progress) options_.progress(++done, total);
+        }
+        if (references != nullptr) {
+          for (size_t k = 0; k < groups.size(); ++k) {
+            for (int h : groups[k].heads) group_sums[k] -= 2.0 * grads.back().gate[groups[k].layer][h];
           }
           if (options_.progress) options_.progress(++done, total);
         }
@@ -251,11 +281,38 @@ class GradientPass {
         for (double& v : layer) v /= std::max(chunks, 1);
       }
     }
-    return sums;
+    result.group_costs.resize(groups.size());
+    for (size_t k = 0; k < groups.size(); ++k) {
+      if (projection_estimate()) {
+        result.group_costs[k] = group_sums[k] / std::max(chunks, 1);
+      } else {
+        for (int h : groups[k].heads) result.group_costs[k] += sums[options_.gradient_estimate][groups[k].layer][h];
+      }
+    }
+    return result;
   }
 
  private:
   int probes() const { return std::max(1, options_.projection_probes); }
+
+  // One probe's sample of ‖P ∂logits/∂g‖² for the group's gates moved together: the square of
+  // the heads' summed terms, per position (token level) or over the chunk.
+  static double group_gauss_newton(const GateGradients& g, const HeadGroup& group, bool token_level) {
+    const auto& rows = g.by_row[group.layer];
+    const size_t n_heads = g.gate[group.layer].size();
+    if (!token_level) {
+      double sum = 0.0;
+      for (int h : group.heads) sum += g.gate[group.layer][h];
+      return sum * sum;
+    }
+    double total = 0.0;
+    for (size_t row = 0; row < rows.size(); row += n_heads) {
+      double sum = 0.0;
+      for (int h : group.heads) sum += rows[row + h];
+      total += sum * sum;
+    }
+    return total;
+  }
 
   const Model& m_;
   const ImportanceOptions& options_;
@@ -263,9 +320,12 @@ class GradientPass {
 };
 
 // Scores every head with all gates open; with rounds > 1 also finds the order in which to
-// remove key/value groups: each round removes the lowest-scoring 1/rounds of the groups (by
-// their heads' summed scores), closes their gates and scores the rest again, so that heads
-// which only matter once others are gone are seen (Michel et al. 2019 prune iteratively).
+// remove key/value groups: each round removes the 1/rounds of the groups whose removal costs
+// least, closes their gates and estimates the rest again, so that heads which only matter once
+// others are gone are seen (Michel et al. 2019 prune iteratively). As in exact ablation, the
+// cost is measured against the unpruned model's logits: past the first round the outputs have
+// moved, so the first-order term −2 ∂D/∂g (backward.h) joins the Gauss-Newton one; without it,
+// each round would measure damage against the already-pruned model and let errors add up.
 class GradientScorer : public HeadScorer {
  public:
   HeadScores score(const Model& m, const Calibration& calibration, const ImportanceOptions& options) override {
@@ -280,24 +340,26 @@ class GradientScorer : public HeadScorer {
     // Rounds past order_up_to only order groups that the plan keeps.
     const int ordered = static_cast<int>(std::ceil(std::clamp(options.order_up_to, 0.0, 1.0) * n_groups));
     const int rescored = rounds == 1 ? 0 : std::min(rounds - 1, (ordered + per_round - 1) / per_round);
+    const bool with_references = rescored > 0 && pass.projection_estimate();
     int done = 0;
-    const int total = pass.passes(calibration) * (1 + rescored);
+    const int total = pass.passes(calibration, false) + pass.passes(calibration, with_references) * rescored;
 
-    auto estimates = pass.run(t, calibration, done, total);
-    for (const auto& [e, sum] : estimates) s.estimates[gradient_estimate_name(e)] = sum;
-    s.raw = estimates[options.gradient_estimate];
-    if (rounds == 1) return s;
+    // The unpruned model's logits, which later rounds measure distances from.
+    std::vector<std::vector<float>> references;
+    if (with_references) {
+      for (const auto& chunk : calibration.chunks) references.push_back(sequence_logits(t, chunk));
+    }
+    PassResult first = pass.run(t, calibration, remaining, nullptr, done, total);
+    for (const auto& [e, sum] : first.estimates) s.estimates[gradient_estimate_name(e)] = sum;
+    s.raw = first.estimates[options.gradient_estimate];
 
     auto mask = t.head_mask();
     if (mask.empty()) {
       for (const auto& l : m.config.layers) mask.emplace_back(static_cast<size_t>(l.n_heads), 1.0f);
     }
-    Scores current = s.raw;
+    std::vector<double> costs = first.group_costs;
     for (int round = 0; !remaining.empty(); ++round) {
-      for (HeadGroup& g : remaining) {
-        g.score = 0.0;
-        for (int h : g.heads) g.score += current[g.layer][h];
-      }
+      for (size_t k = 0; k < remaining.size(); ++k) remaining[k].score = costs[k];
       std::stable_sort(remaining.begin(), remaining.end(),
                        [](const HeadGroup& a, const HeadGroup& b) { return a.score < b.score; });
       const bool last = round >= rescored;
@@ -309,7 +371,7 @@ class GradientScorer : public HeadScorer {
       remaining.erase(remaining.begin(), remaining.begin() + static_cast<std::ptrdiff_t>(take));
       if (remaining.empty()) break;
       t.set_head_mask(mask);
-      current = pass.run(t, calibration, done, total)[options.gradient_estimate];
+      costs = pass.run(t, calibration, remaining, with_references ? &references : nullptr, done, total).group_costs;
     }
     return s;
   }

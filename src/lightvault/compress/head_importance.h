@@ -36,8 +36,13 @@
 //              chunk to agree as well (0.93/0.95 with 8; 0.70/0.56 with one).
 //              The cross-entropy estimates come from one pass, the projection ones from another;
 //              `estimates` keeps every one computed (both passes run with all_estimates).
-//              With gradient_rounds > 1, groups are removed in rounds, each re-scored with the
-//              gates of the groups already removed closed (see removal_order).
+//              Key/value groups, the unit pruning removes, are ordered (removal_order) by the
+//              projection estimate of closing all their heads together, Σ_t (Σ_{h∈g} d_th)²,
+//              which counts how the heads' effects add or cancel. With gradient_rounds > 1 they
+//              are removed in rounds, each re-estimated with the removed groups' gates closed and
+//              measured, as ablation does, from the unpruned model's logits: the Gauss-Newton term
+//              plus the first-order term that appears once the logits have moved
+//              (projection_gate_gradients' reference in backward.h).
 //
 // `normalized` divides each score by the largest score of its layer, so it lies in [0, 1]
 // and a threshold such as 0.05 means "under 5% of the layer's most important head".
@@ -75,7 +80,7 @@ struct HeadScores {
   ImportanceMethod method = ImportanceMethod::Magnitude;
   std::vector<std::vector<double>> raw;         // [layer][head]
   std::vector<std::vector<double>> normalized;  // raw / max of the layer
-  // When the scorer finds one itself (ablation; gradient with rounds), the order in which to remove groups,
+  // When the scorer finds one itself (ablation, gradient), the order in which to remove groups,
   // least important first; otherwise empty and groups are ranked by summed raw scores.
   std::vector<HeadGroup> removal_order;
   // Every estimate the scorer computed besides `raw`, by name (gradient), for comparison.

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "lightvault/model/synth_for_tests.h"
+#include "lightvault/runtime/backward.h"
 
 namespace lv {
 namespace {
@@ -136,33 +137,48 @@ TEST(HeadImportanceTest, ProjectionEstimateApproachesTheSquaredLogitChangeByFini
   }
 }
 
-// Each round ranks the groups left by scores taken with the removed groups' gates closed,
-// which equals scoring a model whose removed heads are silenced in Wo.
-TEST(HeadImportanceTest, GradientRoundsRescoreWithRemovedGroupsClosed) {
+// Each round removes the group cheapest to close, the cost estimated with the removed groups'
+// gates closed and measured from the unpruned model's logits: per calibration chunk and probe,
+// the square of the group's heads' terms summed per position (Gauss-Newton), minus twice the
+// group's gradient of the distance from those logits (zero in the first round).
+TEST(HeadImportanceTest, GradientRoundsRemoveTheGroupCheapestToCloseFromTheUnprunedLogits) {
   const Calibration cal = calibration();
+  const Model m = test_model();
   ImportanceOptions o;
   o.gradient_rounds = 4;  // one of the four groups per round
-  HeadScores s = score_heads(ImportanceMethod::Gradient, test_model(), cal, o);
+  HeadScores s = score_heads(ImportanceMethod::Gradient, m, cal, o);
   ASSERT_EQ(s.removal_order.size(), 4u);
+  Transformer t(m);
+  std::vector<std::vector<float>> references;
+  for (const auto& chunk : cal.chunks) references.push_back(sequence_logits(t, chunk));
+  std::vector<std::vector<float>> gates(2, std::vector<float>(4, 1.0f));
+  std::vector<HeadGroup> left = all_groups(m.config);
   for (size_t k = 0; k < 3; ++k) {
-    Model silenced = test_model();
-    for (size_t i = 0; i < k; ++i) {
-      for (int h : s.removal_order[i].heads) silence_head(silenced, s.removal_order[i].layer, h);
+    t.set_head_mask(gates);
+    for (HeadGroup& g : left) g.score = 0.0;
+    for (size_t c = 0; c < cal.chunks.size(); ++c) {
+      const std::vector<GateGradients> grads =
+          projection_gate_gradients(t, cal.chunks[c], 1, o.seed + c, k > 0 ? &references[c] : nullptr);
+      for (HeadGroup& g : left) {
+        const auto& rows = grads[0].by_row[g.layer];
+        for (size_t row = 0; row < rows.size(); row += 4) {
+          double sum = 0.0;
+          for (int h : g.heads) sum += rows[row + h];
+          g.score += sum * sum / cal.chunks.size();
+        }
+        if (k > 0) {
+          for (int h : g.heads) g.score -= 2.0 * grads[1].gate[g.layer][h] / cal.chunks.size();
+        }
+      }
     }
-    ImportanceOptions once;
-    HeadScores fresh = score_heads(ImportanceMethod::Gradient, silenced, cal, once);
-    std::vector<HeadGroup> left;
-    for (HeadGroup g : all_groups(silenced.config)) {
-      const bool removed = std::any_of(s.removal_order.begin(), s.removal_order.begin() + static_cast<std::ptrdiff_t>(k),
-                                       [&](const HeadGroup& r) { return r.layer == g.layer && r.kv_head == g.kv_head; });
-      if (removed) continue;
-      for (int h : g.heads) g.score += fresh.raw[g.layer][h];
-      left.push_back(g);
-    }
-    const auto lowest = std::min_element(left.begin(), left.end(),
-                                         [](const HeadGroup& a, const HeadGroup& b) { return a.score < b.score; });
-    EXPECT_EQ(s.removal_order[k].layer, lowest->layer) << "round " << k;
-    EXPECT_EQ(s.removal_order[k].kv_head, lowest->kv_head) << "round " << k;
+    const auto cheapest = std::min_element(left.begin(), left.end(),
+                                           [](const HeadGroup& a, const HeadGroup& b) { return a.score < b.score; });
+    EXPECT_EQ(s.removal_order[k].layer, cheapest->layer) << "round " << k;
+    EXPECT_EQ(s.removal_order[k].kv_head, cheapest->kv_head) << "round " << k;
+    for (int h : s.removal_order[k].heads) gates[s.removal_order[k].layer][h] = 0.0f;
+    std::erase_if(left, [&](const HeadGroup& g) {
+      return g.layer == s.removal_order[k].layer && g.kv_head == s.removal_order[k].kv_head;
+    });
   }
   // A plan that removes a quarter of the groups needs only the first round's order.
   o.order_up_to = 0.25;

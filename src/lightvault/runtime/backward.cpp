@@ -102,7 +102,8 @@ struct RecordedForward {
   std::vector<float> logits;  // rows × vocab
 };
 
-RecordedForward record_forward(Transformer& transformer, const std::vector<int>& tokens) {
+// Without `keep_tape` only x and the logits are kept.
+RecordedForward record_forward(Transformer& transformer, const std::vector<int>& tokens, bool keep_tape = true) {
   const ModelConfig& c = transformer.model().config;
   const int rows = static_cast<int>(tokens.size());
   Batch batch;
@@ -110,7 +111,7 @@ RecordedForward record_forward(Transformer& transformer, const std::vector<int>&
   KvCache cache(c, rows);
   std::vector<KvCache*> caches = {&cache};
   RecordedForward r;
-  transformer.set_tape(&r.tape);
+  transformer.set_tape(keep_tape ? &r.tape : nullptr);
   r.x.resize(static_cast<size_t>(rows) * c.dim);
   transformer.embed(batch, r.x.data());
   for (int l = 0; l < c.n_layers(); ++l) transformer.run_layer(l, batch, caches, r.x.data());
@@ -135,6 +136,20 @@ double projection_probe(const std::vector<float>& logits, int vocab, uint64_t se
     objective += inner(d, &logits[j * vocab], vocab);
   }
   return objective;
+}
+
+// Fills dlogits with P (logits − reference) row by row; returns ½ Σ_rows ‖P (logits − reference)‖².
+double centered_distance(const std::vector<float>& logits, const std::vector<float>& reference, int vocab,
+                         std::vector<float>& dlogits) {
+  double distance = 0.0;
+  for (size_t j = 0; j < logits.size() / static_cast<size_t>(vocab); ++j) {
+    float* d = &dlogits[j * vocab];
+    double mean = 0.0;
+    for (int v = 0; v < vocab; ++v) mean += d[v] = logits[j * vocab + v] - reference[j * vocab + v];
+    for (int v = 0; v < vocab; ++v) d[v] -= static_cast<float>(mean / vocab);
+    distance += 0.5 * inner(d, d, vocab);
+  }
+  return distance;
 }
 
 // Carries dL/dlogits down through the recorded forward pass.
@@ -241,16 +256,24 @@ GateGradients gate_gradients(Transformer& transformer, const std::vector<int>& t
 }
 
 std::vector<GateGradients> projection_gate_gradients(Transformer& transformer, const std::vector<int>& tokens,
-                                                     int probes, uint64_t seed) {
+                                                     int probes, uint64_t seed, const std::vector<float>* reference) {
   RecordedForward recorded = record_forward(transformer, tokens);
+  const int vocab = transformer.model().config.vocab_size;
   std::vector<float> dlogits(recorded.logits.size());
   std::vector<GateGradients> out;
   for (int p = 0; p < probes; ++p) {
-    const double objective =
-        projection_probe(recorded.logits, transformer.model().config.vocab_size, seed + static_cast<uint64_t>(p), dlogits);
+    const double objective = projection_probe(recorded.logits, vocab, seed + static_cast<uint64_t>(p), dlogits);
     out.push_back(backward(transformer, recorded, dlogits, objective));
   }
+  if (reference != nullptr) {
+    const double distance = centered_distance(recorded.logits, *reference, vocab, dlogits);
+    out.push_back(backward(transformer, recorded, dlogits, distance));
+  }
   return out;
+}
+
+std::vector<float> sequence_logits(Transformer& transformer, const std::vector<int>& tokens) {
+  return record_forward(transformer, tokens, /*keep_tape=*/false).logits;
 }
 
 }  // namespace lv

@@ -42,8 +42,18 @@ GateGradients gate_gradients(Transformer& transformer, const std::vector<int>& t
 // Objective::RandomProjection for `probes` probes drawn from seeds seed, seed + 1, ... from one
 // forward pass: element p equals gate_gradients(transformer, tokens, RandomProjection, seed + p).
 // Sampling several probes is how E_r[(dL/dg)²] is estimated; the forward pass is shared.
+// With `reference` (rows × vocab logits for the same tokens, e.g. sequence_logits with every gate
+// open), one more element follows the probes: the gradient of the centered squared distance
+// D = ½ Σ_rows ‖P (logits_row − reference_row)‖², D being its `loss`. Once some gates are closed,
+// D is what exact ablation measures, and it is no longer stationary: closing gate g changes it by
+// about −∂D/∂g + ½‖P ∂logits/∂g‖² (Gauss-Newton), the second term what the probes sample.
 std::vector<GateGradients> projection_gate_gradients(Transformer& transformer, const std::vector<int>& tokens,
-                                                     int probes, uint64_t seed);
+                                                     int probes, uint64_t seed,
+                                                     const std::vector<float>* reference = nullptr);
+
+// The logits of `tokens` (rows × vocab, one sequence from position 0) under the transformer's
+// current gates, computed exactly as the passes above compute them.
+std::vector<float> sequence_logits(Transformer& transformer, const std::vector<int>& tokens);
 
 // The steps, exposed for the finite-difference tests. Each adds into its d-outputs.
 

@@ -251,6 +251,55 @@ TEST(BackwardTest, ProjectionProbesFromOneForwardPassEqualSeparatePasses) {
   EXPECT_NE(probes[0].gate, probes[1].gate);
 }
 
+// Past the first closed gate, the distance from the unpruned logits has a gradient; it must be
+// the derivative of ½ Σ_rows ‖P (logits − reference)‖², and 0 at the reference itself.
+TEST(BackwardTest, DistanceToReferenceLogitsMatchesFiniteDifferences) {
+  Model m = gradient_test_model();
+  Transformer t(m);
+  const std::vector<int> tokens = {1, 40, 77, 3, 200, 41, 150, 9};
+  const std::vector<float> reference = sequence_logits(t, tokens);
+  const int vocab = m.config.vocab_size;
+  auto distance = [&] {
+    const std::vector<float> logits = sequence_logits(t, tokens);
+    double d = 0.0;
+    for (size_t row = 0; row < tokens.size(); ++row) {
+      double mean = 0.0;
+      for (int v = 0; v < vocab; ++v) mean += logits[row * vocab + v] - reference[row * vocab + v];
+      mean /= vocab;
+      for (int v = 0; v < vocab; ++v) {
+        const double e = logits[row * vocab + v] - reference[row * vocab + v] - mean;
+        d += 0.5 * e * e;
+      }
+    }
+    return d;
+  };
+  std::vector<GateGradients> at_reference = projection_gate_gradients(t, tokens, 1, 5, &reference);
+  ASSERT_EQ(at_reference.size(), 2u);
+  EXPECT_EQ(at_reference.back().loss, 0.0);
+  for (const auto& layer : at_reference.back().gate) {
+    for (double v : layer) EXPECT_EQ(v, 0.0);
+  }
+
+  std::vector<std::vector<float>> gates = {{1.0f, 0.0f, 1.0f, 1.0f}, {1.0f, 1.0f, 0.0f, 0.0f}};
+  t.set_head_mask(gates);
+  std::vector<GateGradients> g = projection_gate_gradients(t, tokens, 1, 5, &reference);
+  EXPECT_NEAR(g.back().loss, distance(), 1e-5 * (1.0 + distance()));
+  EXPECT_EQ(g.front().gate, gate_gradients(t, tokens, Objective::RandomProjection, 5).gate);
+  double largest = 0.0;
+  for (int l = 0; l < 2; ++l) {
+    for (int h = 0; h < 4; ++h) {
+      auto f = [&] {
+        t.set_head_mask(gates);
+        return distance();
+      };
+      const double numeric = central_difference(f, gates[l][h], 1e-2f);
+      EXPECT_NEAR(g.back().gate[l][h], numeric, 1e-3 + 1e-2 * std::fabs(numeric)) << "layer " << l << " head " << h;
+      largest = std::max(largest, std::fabs(numeric));
+    }
+  }
+  EXPECT_GT(largest, 1e-2);  // the check above is not vacuous
+}
+
 TEST(BackwardTest, RecordingATapeLeavesTheForwardPassUnchanged) {
   Model m = gradient_test_model();
   Transformer t(m);
