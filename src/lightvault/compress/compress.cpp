@@ -147,6 +147,7 @@ Result<CompressReport> compress(const CompressOptions& o, const CompressProgress
     step_started = now;
   };
   report.options = o;
+  report.options.gradient_rounds = gradient_rounds(o);
   LV_ASSIGN_OR_RETURN(Model original, load_model(o.input, LoadOptions{o.tokenizer}));
   if (original.tokenizer.empty()) return make_error(o.input, "has no tokenizer; pass one with --tokenizer");
   report.before = figures_of(original);
@@ -191,7 +192,7 @@ Result<CompressReport> compress(const CompressOptions& o, const CompressProgress
   io.ablation_on_hidden = o.ablation_on_hidden;
   io.gradient_estimate = o.gradient_estimate;
   io.all_estimates = o.compare_scorers;
-  io.gradient_rounds = gradient_rounds(o);
+  io.gradient_rounds = report.options.gradient_rounds;
   io.projection_probes = o.projection_probes;
   // A ratio plan depends only on the order of the groups it removes; every other use (curves,
   // retention search) walks the whole order.
@@ -209,7 +210,9 @@ Result<CompressReport> compress(const CompressOptions& o, const CompressProgress
     LV_RETURN_IF_ERROR(report.plan.validate(original.config, o.allow_layer_drop, o.plan_path));
   } else if (pruning) {
     report.scores.push_back(score(o.importance));
-    step_done(std::string("scoring heads (") + importance_name(o.importance) + ")");
+    const int rounds = report.options.gradient_rounds;
+    step_done(std::string("scoring heads (") + importance_name(o.importance) +
+              (o.importance == ImportanceMethod::Gradient && rounds > 1 ? ", " + std::to_string(rounds) + " rounds" : "") + ")");
     const HeadScores& s = report.scores.front();
     std::vector<HeadGroup> ranked = rank_groups(original.config, s);
     if (o.mode == PruneMode::Threshold) {

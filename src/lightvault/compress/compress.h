@@ -27,7 +27,7 @@ struct CompressOptions {
   ImportanceMethod importance = ImportanceMethod::Ablation;
   GradientEstimate gradient_estimate = GradientEstimate::TokenProjection;
   // --importance gradient: rounds of removal (ImportanceOptions); 0 chooses: 1, or 8 for a
-  // --ratio plan that removes more than a quarter of the groups.
+  // --ratio plan that removes more than a quarter of the groups (the report holds the choice).
   int gradient_rounds = 0;
   int projection_probes = 1;          // random probes per chunk for the projection estimate
   PruneMode mode = PruneMode::None;

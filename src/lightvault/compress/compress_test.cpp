@@ -55,7 +55,7 @@ class CompressInputDtypeTest : public ::testing::Test {
   }
 
   // Writes the model as `weights` and compresses it; fails the test on any error.
-  CompressReport compress_as(GgufWeights weights, const std::string& name) {
+  CompressReport compress_as(GgufWeights weights, const std::string& name, double ratio = 0.25, int rounds = 0) {
     const std::string input = path(name + ".gguf");
     Status written = write_synthetic_gguf(spec_, input, weights);
     EXPECT_TRUE(written.ok()) << written.error().message;
@@ -69,7 +69,8 @@ class CompressInputDtypeTest : public ::testing::Test {
     o.eval_chunks = 2;
     o.importance = ImportanceMethod::Gradient;
     o.mode = PruneMode::Ratio;
-    o.ratio = 0.25;
+    o.ratio = ratio;
+    o.gradient_rounds = rounds;
     o.quant.granularity = QuantGranularity::Block32;
     auto report = compress(o, {});
     EXPECT_TRUE(report.ok()) << report.error().message;
@@ -88,6 +89,20 @@ double relative_difference(const std::vector<std::vector<double>>& a, const std:
     }
   }
   return std::sqrt(diff / norm);
+}
+
+// One round up to a quarter of the groups, 8 past it, or what is asked; the report says which.
+TEST_F(CompressInputDtypeTest, GradientRoundsFollowTheCut) {
+  for (auto [ratio, asked, rounds] : {std::tuple{0.25, 0, 1}, {0.5, 0, 8}, {0.5, 3, 3}}) {
+    SCOPED_TRACE("ratio " + std::to_string(ratio) + ", asked " + std::to_string(asked));
+    const CompressReport r = compress_as(GgufWeights::F32, "rounds", ratio, asked);
+    EXPECT_EQ(r.options.gradient_rounds, rounds);
+    ASSERT_FALSE(r.step_seconds.size() < 2);
+    const std::string scoring = r.step_seconds[1].first;
+    EXPECT_EQ(scoring, rounds == 1 ? "scoring heads (gradient)"
+                                   : "scoring heads (gradient, " + std::to_string(rounds) + " rounds)");
+    EXPECT_EQ(r.plan.removed_heads(), static_cast<int>(std::lround(ratio * 6)) * 2);
+  }
 }
 
 TEST_F(CompressInputDtypeTest, F16AndQ8InputsScoreLikeF32AndTheirOutputLoads) {

@@ -160,6 +160,7 @@ std::string report_json(const CompressReport& r) {
             {"float_weights", r.float_weights},
             {"seconds", r.seconds},
             {"compress_peak_rss_bytes", r.peak_rss_bytes}};
+  if (o.importance == ImportanceMethod::Gradient) j["gradient_rounds"] = o.gradient_rounds;
   if (r.before.eval && r.after.eval && r.before.eval->top1_accuracy > 0) {
     j["top1_retention"] = r.after.eval->top1_accuracy / r.before.eval->top1_accuracy;
   }
