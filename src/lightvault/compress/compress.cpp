@@ -270,15 +270,14 @@ Result<CompressReport> compress(const CompressOptions& o, const CompressProgress
     step_done("comparing scorers");
   }
 
-  // Prune, quantize, write, and read back what was written. The pruned and quantized copies
-  // live only until the file is written: evaluation maps the written file instead, so the
-  // run never holds more than the input's mapping, one quantized copy and the output's mapping.
+  // Prune, quantize, write, and read back what was written. Each tensor is quantized as the
+  // writer reaches it, and the pruned attention weights live only until the file is written:
+  // evaluation maps the written file instead, so the run never holds more than the input's
+  // mapping, the pruned attention weights and the output's mapping.
   {
     LV_ASSIGN_OR_RETURN(Model pruned, prune(original, report.plan));
-    Model compressed = quantize_model(pruned, o.quant);
-    pruned = Model{};
-    compressed.path = o.output;
-    LV_RETURN_IF_ERROR(save_gguf(compressed, o.output, GgufWriteOptions{}));
+    pruned.path = o.output;
+    LV_RETURN_IF_ERROR(save_quantized_gguf(pruned, o.quant, o.output));
   }
   LV_ASSIGN_OR_RETURN(Model written, load_model(o.output));
   report.after = figures_of(written);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "lightvault/model/gguf.h"
+#include "lightvault/model/gguf_layout.h"
 #include "lightvault/tensor/quantize.h"
 
 namespace lv {
@@ -76,6 +78,47 @@ Tensor quantize_tensor(const Tensor& t, QuantGranularity granularity) {
   auto storage = std::make_shared<Storage>(Storage{values, scales});
   out.owner = std::shared_ptr<const void>(storage, storage.get());
   return out;
+}
+
+namespace {
+
+// Whether quantize_model quantizes the tensor of `slot`: the matmul weights of the groups
+// `spec` names, the embedding only when it is the shared classifier, never a norm.
+bool quantizes(const Model& model, const GgufSlot& slot, const QuantSpec& spec) {
+  if (spec.granularity == QuantGranularity::None || slot.vector || gguf_slot_tensor(model, slot).empty()) return false;
+  if (slot.layer >= 0) {
+    const auto field = slot.layer_field;
+    if (field == &LayerWeights::wq || field == &LayerWeights::wk || field == &LayerWeights::wv ||
+        field == &LayerWeights::wo) {
+      return spec.attention;
+    }
+    return (field == &LayerWeights::w_gate || field == &LayerWeights::w_up || field == &LayerWeights::w_down) &&
+           spec.feed_forward;
+  }
+  if (slot.model_field == &Model::classifier) return spec.classifier;
+  return slot.model_field == &Model::token_embedding && model.shared_classifier && spec.classifier;
+}
+
+// The dtype quantize_tensor(t, granularity) returns.
+DType quantized_dtype(const Tensor& t, QuantGranularity granularity) {
+  const bool block = granularity == QuantGranularity::Block32 && (t.dtype == DType::Q8_0 || t.cols % kQ8BlockSize == 0);
+  return block ? DType::Q8_0 : DType::I8;
+}
+
+}  // namespace
+
+Status save_quantized_gguf(const Model& model, const QuantSpec& spec, const std::string& path) {
+  return save_gguf_derived(
+      model,
+      [&](const GgufSlot& slot) {
+        const Tensor& t = gguf_slot_tensor(model, slot);
+        return quantizes(model, slot, spec) ? quantized_dtype(t, spec.granularity) : t.dtype;
+      },
+      [&](const GgufSlot& slot) -> Result<Tensor> {
+        const Tensor& t = gguf_slot_tensor(model, slot);
+        return quantizes(model, slot, spec) ? quantize_tensor(t, spec.granularity) : t;
+      },
+      path);
 }
 
 Model quantize_model(const Model& model, const QuantSpec& spec) {

@@ -32,6 +32,11 @@ Status keep_in_float(QuantSpec& spec, const std::string& group);
 
 Model quantize_model(const Model& model, const QuantSpec& spec);
 
+// Writes quantize_model(model, spec) as save_gguf would, byte for byte, quantizing each tensor
+// as the writer reaches it: only one quantized tensor exists at a time, so a model mapped from
+// a large F16 file is never held twice.
+Status save_quantized_gguf(const Model& model, const QuantSpec& spec, const std::string& path);
+
 // One tensor at `granularity` (not None).
 Tensor quantize_tensor(const Tensor& t, QuantGranularity granularity);
 

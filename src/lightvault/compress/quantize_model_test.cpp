@@ -2,8 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
+
+#include "lightvault/model/gguf.h"
+#include "lightvault/model/synth_for_tests.h"
 
 namespace lv {
 namespace {
@@ -71,6 +79,41 @@ TEST(QuantizeModelTest, ZeroTensorStaysZero) {
   for (auto g : {QuantGranularity::Tensor, QuantGranularity::Channel, QuantGranularity::Block32}) {
     for (float v : to_f32(quantize_tensor(t, g))) EXPECT_EQ(v, 0.0f);
   }
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// Quantizing tensor by tensor as the writer reaches them writes the same file as quantizing the
+// whole model first: every granularity, a row length that is not a multiple of 32 (w_down's 48
+// columns fall back to one scale per row), groups kept in float, a shared classifier.
+TEST(QuantizeModelTest, QuantizingWhileWritingWritesTheSameFile) {
+  const std::string dir = ::testing::TempDir() + "quantize_model_test_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  for (bool shared : {false, true}) {
+    Model m = synthesize_for_test({.dim = 64, .hidden_dim = 48, .n_layers = 2, .n_heads = 4, .n_kv_heads = 2,
+                                   .vocab_size = 300, .seq_len = 32, .shared_classifier = shared, .seed = 3});
+    for (auto g : {QuantGranularity::None, QuantGranularity::Tensor, QuantGranularity::Channel, QuantGranularity::Block32}) {
+      for (const char* kept : {"", "attention", "ffn", "classifier"}) {
+        QuantSpec spec{g};
+        if (*kept != 0) {
+          ASSERT_TRUE(keep_in_float(spec, kept).ok());
+        }
+        SCOPED_TRACE(std::string(granularity_name(g)) + " keeping '" + kept + "'" + (shared ? ", shared" : ""));
+        const std::string whole = dir + "/whole.gguf", streamed = dir + "/streamed.gguf";
+        ASSERT_TRUE(save_gguf(quantize_model(m, spec), whole).ok());
+        ASSERT_TRUE(save_quantized_gguf(m, spec, streamed).ok());
+        const std::string expected = file_bytes(whole);
+        ASSERT_GT(expected.size(), 0u);
+        EXPECT_TRUE(file_bytes(streamed) == expected);
+      }
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

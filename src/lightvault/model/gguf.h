@@ -370,6 +370,13 @@ struct GgufSlot;
 // The tensor of one slot (shape slot.rows x slot.cols), made on demand.
 using GgufSlotTensor = std::function<Result<Tensor>(const GgufSlot&)>;
 
+// save_gguf of the model whose tensors `tensor_of` derives from m's one slot at a time, as the
+// writer reaches it (each released before the next), so that the derived model never exists
+// whole: `dtype_of(slot)` must be the dtype tensor_of returns for it, and its shape m's. The
+// metadata, tokenizer and name are m's.
+Status save_gguf_derived(const Model& m, const std::function<DType(const GgufSlot&)>& dtype_of,
+                         const GgufSlotTensor& tensor_of, const std::string& path, const GgufWriteOptions& opt = {});
+
 // Writes a model of shape `c` that never exists in memory as a whole: `tensor_of` is called
 // once per slot, in file order, as the writer reaches it, and its tensor is released before
 // the next call, so peak memory is about one tensor (and its converted copy). opt.weights

@@ -333,11 +333,15 @@ Status save_slots(const ModelConfig& c, bool shared_classifier, const Tokenizer&
 }  // namespace
 
 Status save_gguf(const Model& m, const std::string& path, const GgufWriteOptions& opt) {
+  return save_gguf_derived(
+      m, [&m](const GgufSlot& slot) { return gguf_slot_tensor(m, slot).dtype; },
+      [&m](const GgufSlot& slot) -> Result<Tensor> { return gguf_slot_tensor(m, slot); }, path, opt);
+}
+
+Status save_gguf_derived(const Model& m, const std::function<DType(const GgufSlot&)>& dtype_of,
+                         const GgufSlotTensor& tensor_of, const std::string& path, const GgufWriteOptions& opt) {
   LV_RETURN_IF_ERROR(m.validate());
-  return save_slots(
-      m.config, m.shared_classifier, m.tokenizer,
-      [&m](const GgufSlot& slot) { return gguf_slot_tensor(m, slot).dtype; },
-      [&m](const GgufSlot& slot) -> Result<Tensor> { return gguf_slot_tensor(m, slot); }, path, opt, default_name(m));
+  return save_slots(m.config, m.shared_classifier, m.tokenizer, dtype_of, tensor_of, path, opt, default_name(m));
 }
 
 Status save_gguf_streamed(const ModelConfig& c, bool shared_classifier, const Tokenizer& tokenizer,
