@@ -97,6 +97,14 @@ TEST(CliScan, TextWithTheSharedModel) {
                                 dir + "/tok512.bin", "--layer", "2", "--json", json, "--no-fail"});
   ASSERT_EQ(c.exit_code, 0) << c.err;
   EXPECT_EQ(nlohmann::json::parse(read_all(json))["n"], 12);
+  // mean+max pooling: the mean's 64 columns, then the max's.
+  Completed pooled = run_lightvault({"scan", write("stories.jsonl", jsonl), "--model", dir + "/stories260K.bin", "--tokenizer",
+                                     dir + "/tok512.bin", "--pool", "mean+max", "--no-fail"});
+  ASSERT_EQ(pooled.exit_code, 0) << pooled.err;
+  EXPECT_NE(pooled.out.find("12 rows x 128 features"), std::string::npos) << pooled.out;
+  expect_bad_input(run_lightvault({"scan", write("stories.jsonl", jsonl), "--model", dir + "/stories260K.bin", "--tokenizer",
+                                   dir + "/tok512.bin", "--pool", "sum"}),
+                   "--pool: 'sum' is not one of mean, max, mean+max");
   // A tokenizer of another vocabulary than the model's.
   const std::string model = temp_path("synth.bin"), tok = temp_path("synth.tok.bin");
   Completed synth = run_lightvault({"synth", "--dim", "32", "--hidden", "64", "--layers", "2", "--heads", "4", "--kv-heads", "2",

@@ -119,7 +119,7 @@ CommandRun setup(CLI::App& sub) {
   struct Args {
     std::string input, format, labels, json, html, assignments, method = "all";
     std::optional<int> label_column;
-    std::string model, tokenizer;
+    std::string model, tokenizer, pool = "mean";
     int layer = -1;
     bool no_fail = false, attach = false;
     HubArgs hub;
@@ -134,7 +134,8 @@ CommandRun setup(CLI::App& sub) {
   sub.add_option("--labels", args->labels, "file with one label per line, for .npy input");
   sub.add_option("--model", args->model, "model that embeds text input (GGUF, llama2.c .bin, safetensors)");
   sub.add_option("--tokenizer", args->tokenizer, "tokenizer file, for model formats that keep it apart");
-  sub.add_option("--layer", args->layer, "layer whose hidden states are averaged over a sample's tokens (default the last)");
+  sub.add_option("--layer", args->layer, "layer whose hidden states are pooled over a sample's tokens (0-based; default the last)");
+  sub.add_option("--pool", args->pool, "how a text sample's token states become one row: mean, max (coordinate-wise), or mean+max (both, 2 x dim columns)")->capture_default_str();
   sub.add_option("--method", args->method, "spectral, signature, activation, or all (the combined decision rule)")->capture_default_str();
   sub.add_option("--neighbors", o.neighbours, "k of the kNN graph")->capture_default_str();
   sub.add_option("--clusters", o.clusters, "number of clusters (default: by the eigengap)");
@@ -175,6 +176,9 @@ CommandRun setup(CLI::App& sub) {
       embed.model = args->model;
       embed.tokenizer = args->tokenizer;
       embed.layer = args->layer;
+      auto pooling = scan::parse_pooling(args->pool);
+      if (!pooling.ok()) return fail(pooling.error());
+      embed.pooling = *pooling;
       std::unique_ptr<ProgressBar> bar;
       embed.progress = [&](int64_t done, int64_t total) {
         if (!bar) bar = std::make_unique<ProgressBar>("embedding", total);

@@ -24,8 +24,13 @@
 // of every label, poisoned or not. --method spectral judges the spectral clusters alone.
 // Without labels only a cluster under --small-cluster of the rows with conductance under 0.1
 // is flagged.
-// Known blind spot: a trigger that the representation does not carry (its rows land exactly
-// on their target class) leaves no shift to find.
+// Known blind spots: a trigger that the representation does not carry (its rows land exactly
+// on their target class) leaves no shift to find. Labels the representation does not separate
+// put every group's ratio near 1, where --ratio 1.0 has no margin: on TinyStories embedded by
+// stories260K (labels girl/boy protagonist, 10-NN label agreement 0.82) clean labels' groups
+// measure 0.98 to 1.07 and a clean 2-means half was flagged (bench/scan/stories.md). A trigger
+// sentence there moves its samples only part of the way towards each other, too little for a
+// cut-off cluster without labels.
 #include <cstdint>
 #include <functional>
 #include <string>

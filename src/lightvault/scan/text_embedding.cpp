@@ -53,7 +53,23 @@ Result<std::vector<TextSample>> parse_text_samples(std::string_view content, con
   return samples;
 }
 
-Result<Dataset> embed_samples(const Model& model, const std::vector<TextSample>& samples, int layer, const std::string& source,
+Result<Pooling> parse_pooling(const std::string& name) {
+  if (name == "mean") return Pooling::kMean;
+  if (name == "max") return Pooling::kMax;
+  if (name == "mean+max") return Pooling::kMeanMax;
+  return make_error("--pool", "'" + name + "' is not one of mean, max, mean+max");
+}
+
+const char* pooling_name(Pooling pooling) {
+  switch (pooling) {
+    case Pooling::kMax: return "max";
+    case Pooling::kMeanMax: return "mean+max";
+    default: return "mean";
+  }
+}
+
+Result<Dataset> embed_samples(const Model& model, const std::vector<TextSample>& samples, int layer, Pooling pooling,
+                              const std::string& source,
                               const std::function<void(int64_t, int64_t)>& progress) {
   const ModelConfig& config = model.config;
   if (layer < 0) layer = config.n_layers() - 1;
@@ -64,9 +80,10 @@ Result<Dataset> embed_samples(const Model& model, const std::vector<TextSample>&
   if (model.tokenizer.empty()) return make_error(source, "the model has no tokenizer; pass one with --tokenizer");
   Dataset data;
   data.source = source;
-  data.dim = config.dim;
+  const bool with_mean = pooling != Pooling::kMax, with_max = pooling != Pooling::kMean;
+  data.dim = config.dim * (with_mean && with_max ? 2 : 1);
   data.rows = static_cast<int64_t>(samples.size());
-  data.values.resize(static_cast<size_t>(data.rows) * config.dim);
+  data.values.resize(static_cast<size_t>(data.rows) * data.dim);
   const bool labelled = std::all_of(samples.begin(), samples.end(), [](const TextSample& s) { return !s.label.empty(); });
   Transformer transformer(model);
   std::vector<float> x;
@@ -93,9 +110,24 @@ Result<Dataset> embed_samples(const Model& model, const std::vector<TextSample>&
     x.assign(tokens.size() * static_cast<size_t>(config.dim), 0.0f);
     transformer.embed(batch, x.data());
     for (int l = 0; l <= layer; ++l) transformer.run_layer(l, batch, caches, x.data());
-    float* row = data.values.data() + s * static_cast<size_t>(config.dim);
-    for (size_t t = 0; t < tokens.size(); ++t) {
-      for (int d = 0; d < config.dim; ++d) row[d] += x[t * config.dim + d] / static_cast<float>(tokens.size());
+    float* row = data.values.data() + s * static_cast<size_t>(data.dim);
+    // BOS is the same token at the same position in every sample, so its state is the same
+    // too and tells nothing about the sample; its norm is about twice a word's (stories260K),
+    // so in the mean it would add a length-dependent shift and in the max mask coordinates.
+    const size_t first = tokens.size() > 1 ? 1 : 0;
+    const auto pooled = static_cast<float>(tokens.size() - first);
+    if (with_mean) {
+      for (size_t t = first; t < tokens.size(); ++t) {
+        for (int d = 0; d < config.dim; ++d) row[d] += x[t * config.dim + d] / pooled;
+      }
+    }
+    if (with_max) {
+      float* top = with_mean ? row + config.dim : row;
+      std::copy(x.begin() + static_cast<std::ptrdiff_t>(first * config.dim),
+                x.begin() + static_cast<std::ptrdiff_t>((first + 1) * config.dim), top);
+      for (size_t t = first + 1; t < tokens.size(); ++t) {
+        for (int d = 0; d < config.dim; ++d) top[d] = std::max(top[d], x[t * config.dim + d]);
+      }
     }
     if (labelled) data.labels.push_back(data.label_id(samples[s].label));
     if (progress) progress(static_cast<int64_t>(s + 1), data.rows);
@@ -107,7 +139,7 @@ Result<Dataset> embed_text_file(const std::string& path, TextFormat format, cons
   LV_ASSIGN_OR_RETURN(std::string content, read_file(path));
   LV_ASSIGN_OR_RETURN(auto samples, parse_text_samples(content, path, format));
   LV_ASSIGN_OR_RETURN(Model model, load_model(options.model, LoadOptions{options.tokenizer}));
-  return embed_samples(model, samples, options.layer, path, options.progress);
+  return embed_samples(model, samples, options.layer, options.pooling, path, options.progress);
 }
 
 }  // namespace lv::scan

@@ -1,7 +1,12 @@
 #pragma once
 // Text samples as rows: each sample is run through a language model in lightvault's engine,
-// and its row is the mean over its tokens of the hidden states after layer L (the residual
-// stream leaving that block), so samples that share a trigger sentence share a direction.
+// and its row pools, over its tokens, the hidden states after layer L (the residual stream
+// leaving that block), so samples that share a trigger sentence share a direction.
+// Pooling (--pool): the mean (default) weighs a trigger by its share of the sample's tokens;
+// the coordinate-wise max keeps a trigger's extreme coordinates whatever the sample's length;
+// mean+max concatenates both (2 x dim columns). On TinyStories with a trigger sentence
+// (bench/scan/stories.md) max-pooled earlier layers put the poisoned stories nearer each other
+// than the mean does, but not far enough from the clean ones to form a cut-off cluster.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -27,16 +32,28 @@ struct TextSample {
 
 Result<std::vector<TextSample>> parse_text_samples(std::string_view content, const std::string& source, TextFormat format);
 
+enum class Pooling {
+  kMean,     // mean over tokens: dim columns
+  kMax,      // coordinate-wise max over tokens: dim columns
+  kMeanMax,  // the mean, then the max: 2 x dim columns
+};
+Result<Pooling> parse_pooling(const std::string& name);  // "mean", "max" or "mean+max"
+const char* pooling_name(Pooling pooling);
+
 struct TextEmbeddingOptions {
   std::string model, tokenizer;
   int layer = -1;  // 0-based; -1 the last
+  Pooling pooling = Pooling::kMean;
   std::function<void(int64_t done, int64_t total)> progress;
 };
 
-// Rows of model.config.dim floats, one per sample; labels from the samples when all have one.
+// Rows of model.config.dim floats (2 x dim for mean+max), one per sample, pooled over the
+// sample's tokens after BOS (BOS's state is the same in every sample); labels from the samples
+// when all have one.
 // Fails when the tokenizer does not cover the text (most of a sample's tokens unknown) or a
 // token lies outside the model's vocabulary.
-Result<Dataset> embed_samples(const Model& model, const std::vector<TextSample>& samples, int layer, const std::string& source,
+Result<Dataset> embed_samples(const Model& model, const std::vector<TextSample>& samples, int layer, Pooling pooling,
+                              const std::string& source,
                               const std::function<void(int64_t, int64_t)>& progress = {});
 
 // Reads, loads the model and embeds.

@@ -31,8 +31,8 @@ TEST(ScanTextEmbedding, ParsesBothFormats) {
   EXPECT_EQ(parse_text_samples("\n\n", "s.txt", TextFormat::kBlankLineSeparated).error().message, "s.txt: empty file: no samples");
 }
 
-// The embedding is the mean over tokens of the residual stream after layer L: the same as
-// running the transformer's pieces by hand.
+// The embedding is the mean over the tokens after BOS of the residual stream after layer L:
+// the same as running the transformer's pieces by hand.
 TEST(ScanTextEmbedding, MeanOfTheChosenLayersHiddenStates) {
   SynthSpec spec;
   spec.dim = 16;
@@ -45,7 +45,7 @@ TEST(ScanTextEmbedding, MeanOfTheChosenLayersHiddenStates) {
   auto model = synthesize(spec);
   ASSERT_TRUE(model.ok()) << model.error().message;
   std::vector<TextSample> samples = {{"hello there", "a", 1}, {"a cat sat", "b", 3}, {"hello cat", "a", 5}};
-  auto data = embed_samples(*model, samples, 0, "s.txt");
+  auto data = embed_samples(*model, samples, 0, Pooling::kMean, "s.txt");
   ASSERT_TRUE(data.ok()) << data.error().message;
   EXPECT_EQ(data->rows, 3);
   EXPECT_EQ(data->dim, 16);
@@ -63,12 +63,59 @@ TEST(ScanTextEmbedding, MeanOfTheChosenLayersHiddenStates) {
   t.run_layer(0, batch, caches, x.data());
   for (int d = 0; d < 16; ++d) {
     double mean = 0;
-    for (size_t i = 0; i < tokens->size(); ++i) mean += x[i * 16 + d];
-    mean /= static_cast<double>(tokens->size());
+    for (size_t i = 1; i < tokens->size(); ++i) mean += x[i * 16 + d];
+    mean /= static_cast<double>(tokens->size() - 1);
     EXPECT_NEAR(data->row(1)[d], mean, 1e-5 * (1 + std::abs(mean)));
   }
-  EXPECT_EQ(embed_samples(*model, samples, 2, "s.txt").error().message,
+  EXPECT_EQ(embed_samples(*model, samples, 2, Pooling::kMean, "s.txt").error().message,
             "s.txt: --layer 2 is out of range: the model has 2 layers");
+}
+
+// Max pooling keeps each coordinate's largest value over the tokens after BOS; mean+max is the mean's
+// columns followed by the max's.
+TEST(ScanTextEmbedding, MaxAndMeanMaxPooling) {
+  SynthSpec spec;
+  spec.dim = 16;
+  spec.hidden_dim = 32;
+  spec.n_layers = 2;
+  spec.n_heads = 2;
+  spec.n_kv_heads = 2;
+  spec.vocab_size = 300;
+  spec.seq_len = 32;
+  auto model = synthesize(spec);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  std::vector<TextSample> samples = {{"hello there", "", 1}, {"a cat sat on the mat", "", 3}};
+  auto mean = embed_samples(*model, samples, 1, Pooling::kMean, "s.txt");
+  auto max = embed_samples(*model, samples, 1, Pooling::kMax, "s.txt");
+  auto both = embed_samples(*model, samples, 1, Pooling::kMeanMax, "s.txt");
+  ASSERT_TRUE(mean.ok() && max.ok() && both.ok());
+  EXPECT_EQ(max->dim, 16);
+  EXPECT_EQ(both->dim, 32);
+  EXPECT_FALSE(max->has_labels());
+
+  auto tokens = model->tokenizer.encode("a cat sat on the mat", true);
+  ASSERT_TRUE(tokens.ok());
+  Transformer t(*model);
+  Batch batch;
+  batch.add(0, tokens->data(), static_cast<int>(tokens->size()), 0);
+  KvCache cache(model->config, static_cast<int>(tokens->size()));
+  std::vector<KvCache*> caches{&cache};
+  std::vector<float> x(tokens->size() * 16);
+  t.embed(batch, x.data());
+  t.run_layer(0, batch, caches, x.data());
+  t.run_layer(1, batch, caches, x.data());
+  for (int d = 0; d < 16; ++d) {
+    float top = x[16 + d];  // after BOS
+    for (size_t i = 2; i < tokens->size(); ++i) top = std::max(top, x[i * 16 + d]);
+    EXPECT_FLOAT_EQ(max->row(1)[d], top);
+    EXPECT_FLOAT_EQ(both->row(1)[16 + d], top);
+    EXPECT_FLOAT_EQ(both->row(1)[d], mean->row(1)[d]);
+  }
+  auto parsed = parse_pooling("mean+max");
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(*parsed, Pooling::kMeanMax);
+  EXPECT_STREQ(pooling_name(Pooling::kMax), "max");
+  EXPECT_EQ(parse_pooling("sum").error().message, "--pool: 'sum' is not one of mean, max, mean+max");
 }
 
 }  // namespace
