@@ -31,82 +31,69 @@ TEST(ScanTextEmbedding, ParsesBothFormats) {
   EXPECT_EQ(parse_text_samples("\n\n", "s.txt", TextFormat::kBlankLineSeparated).error().message, "s.txt: empty file: no samples");
 }
 
+Model tiny_model() {
+  auto model = synthesize({.dim = 16, .hidden_dim = 32, .n_layers = 2, .n_heads = 2, .n_kv_heads = 2,
+                           .vocab_size = 300, .seq_len = 32});
+  EXPECT_TRUE(model.ok()) << model.error().message;
+  return std::move(model).value();
+}
+
+// The residual stream after layers 0..layer of `text`'s tokens (BOS first), by the
+// transformer's pieces run by hand: rows × dim.
+std::vector<float> hidden_states_by_hand(const Model& model, const std::string& text, int layer) {
+  auto tokens = model.tokenizer.encode(text, true);
+  EXPECT_TRUE(tokens.ok());
+  Transformer t(model);
+  Batch batch;
+  batch.add(0, tokens->data(), static_cast<int>(tokens->size()), 0);
+  KvCache cache(model.config, static_cast<int>(tokens->size()));
+  std::vector<KvCache*> caches{&cache};
+  std::vector<float> x(tokens->size() * static_cast<size_t>(model.config.dim));
+  t.embed(batch, x.data());
+  for (int l = 0; l <= layer; ++l) t.run_layer(l, batch, caches, x.data());
+  return x;
+}
+
 // The embedding is the mean over the tokens after BOS of the residual stream after layer L:
 // the same as running the transformer's pieces by hand.
 TEST(ScanTextEmbedding, MeanOfTheChosenLayersHiddenStates) {
-  SynthSpec spec;
-  spec.dim = 16;
-  spec.hidden_dim = 32;
-  spec.n_layers = 2;
-  spec.n_heads = 2;
-  spec.n_kv_heads = 2;
-  spec.vocab_size = 300;
-  spec.seq_len = 32;
-  auto model = synthesize(spec);
-  ASSERT_TRUE(model.ok()) << model.error().message;
+  const Model model = tiny_model();
   std::vector<TextSample> samples = {{"hello there", "a", 1}, {"a cat sat", "b", 3}, {"hello cat", "a", 5}};
-  auto data = embed_samples(*model, samples, 0, Pooling::kMean, "s.txt");
+  auto data = embed_samples(model, samples, 0, Pooling::kMean, "s.txt");
   ASSERT_TRUE(data.ok()) << data.error().message;
   EXPECT_EQ(data->rows, 3);
   EXPECT_EQ(data->dim, 16);
   EXPECT_EQ(data->labels, (std::vector<int>{0, 1, 0}));
 
-  auto tokens = model->tokenizer.encode("a cat sat", true);
-  ASSERT_TRUE(tokens.ok());
-  Transformer t(*model);
-  Batch batch;
-  batch.add(0, tokens->data(), static_cast<int>(tokens->size()), 0);
-  KvCache cache(model->config, static_cast<int>(tokens->size()));
-  std::vector<KvCache*> caches{&cache};
-  std::vector<float> x(tokens->size() * 16);
-  t.embed(batch, x.data());
-  t.run_layer(0, batch, caches, x.data());
+  const std::vector<float> x = hidden_states_by_hand(model, "a cat sat", 0);
+  const size_t rows = x.size() / 16;
   for (int d = 0; d < 16; ++d) {
     double mean = 0;
-    for (size_t i = 1; i < tokens->size(); ++i) mean += x[i * 16 + d];
-    mean /= static_cast<double>(tokens->size() - 1);
+    for (size_t i = 1; i < rows; ++i) mean += x[i * 16 + d];
+    mean /= static_cast<double>(rows - 1);
     EXPECT_NEAR(data->row(1)[d], mean, 1e-5 * (1 + std::abs(mean)));
   }
-  EXPECT_EQ(embed_samples(*model, samples, 2, Pooling::kMean, "s.txt").error().message,
+  EXPECT_EQ(embed_samples(model, samples, 2, Pooling::kMean, "s.txt").error().message,
             "s.txt: --layer 2 is out of range: the model has 2 layers");
 }
 
 // Max pooling keeps each coordinate's largest value over the tokens after BOS; mean+max is the mean's
 // columns followed by the max's.
 TEST(ScanTextEmbedding, MaxAndMeanMaxPooling) {
-  SynthSpec spec;
-  spec.dim = 16;
-  spec.hidden_dim = 32;
-  spec.n_layers = 2;
-  spec.n_heads = 2;
-  spec.n_kv_heads = 2;
-  spec.vocab_size = 300;
-  spec.seq_len = 32;
-  auto model = synthesize(spec);
-  ASSERT_TRUE(model.ok()) << model.error().message;
+  const Model model = tiny_model();
   std::vector<TextSample> samples = {{"hello there", "", 1}, {"a cat sat on the mat", "", 3}};
-  auto mean = embed_samples(*model, samples, 1, Pooling::kMean, "s.txt");
-  auto max = embed_samples(*model, samples, 1, Pooling::kMax, "s.txt");
-  auto both = embed_samples(*model, samples, 1, Pooling::kMeanMax, "s.txt");
+  auto mean = embed_samples(model, samples, 1, Pooling::kMean, "s.txt");
+  auto max = embed_samples(model, samples, 1, Pooling::kMax, "s.txt");
+  auto both = embed_samples(model, samples, 1, Pooling::kMeanMax, "s.txt");
   ASSERT_TRUE(mean.ok() && max.ok() && both.ok());
   EXPECT_EQ(max->dim, 16);
   EXPECT_EQ(both->dim, 32);
   EXPECT_FALSE(max->has_labels());
 
-  auto tokens = model->tokenizer.encode("a cat sat on the mat", true);
-  ASSERT_TRUE(tokens.ok());
-  Transformer t(*model);
-  Batch batch;
-  batch.add(0, tokens->data(), static_cast<int>(tokens->size()), 0);
-  KvCache cache(model->config, static_cast<int>(tokens->size()));
-  std::vector<KvCache*> caches{&cache};
-  std::vector<float> x(tokens->size() * 16);
-  t.embed(batch, x.data());
-  t.run_layer(0, batch, caches, x.data());
-  t.run_layer(1, batch, caches, x.data());
+  const std::vector<float> x = hidden_states_by_hand(model, "a cat sat on the mat", 1);
   for (int d = 0; d < 16; ++d) {
     float top = x[16 + d];  // after BOS
-    for (size_t i = 2; i < tokens->size(); ++i) top = std::max(top, x[i * 16 + d]);
+    for (size_t i = 2; i < x.size() / 16; ++i) top = std::max(top, x[i * 16 + d]);
     EXPECT_FLOAT_EQ(max->row(1)[d], top);
     EXPECT_FLOAT_EQ(both->row(1)[16 + d], top);
     EXPECT_FLOAT_EQ(both->row(1)[d], mean->row(1)[d]);
