@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <random>
 
 #include "lightvault/scan/detectors.h"
 #include "lightvault/scan/kmeans.h"
@@ -43,6 +45,11 @@ constexpr double kSplitContrast = 0.7;
 // natural group overfits its own median shift (0.87 to 0.95 on clean digits, against 0.69 to
 // 0.75 for small poisoned groups), so they must reach ratio * kPartitionStrictness.
 constexpr double kPartitionStrictness = 0.8;
+// A group's ratio must also stand out from chance: under kChanceMargin times the ratio of a
+// group of the same size drawn at random from its label and measured the same way. Where the
+// representation barely separates the labels, every group sits near 1, random ones included,
+// and a clean half at 0.99 is no evidence (bench/scan/stories.md's labelled stories).
+constexpr double kChanceMargin = 0.9;
 // A flagged group's shift is tried on every row of its label when rows x n is at most this.
 constexpr double kExtendPairs = 2e8;
 
@@ -127,6 +134,19 @@ void measure(const ShiftCheck& check, Candidate& c, size_t budget) {
 #pragma omp parallel for schedule(dynamic, 4)
   for (size_t i = 0; i < sample.size(); ++i) ratios[i] = check.ratio(sample[i], c.shift);
   c.ratio = median_of_measured(ratios);
+}
+
+// The median shift ratio of `size` rows of the label drawn at random (seeded), measured as
+// measure() measures a candidate.
+double chance_ratio(const ShiftCheck& check, const std::vector<int64_t>& label_rows, size_t size, size_t budget,
+                    uint64_t seed) {
+  Candidate random_group;
+  random_group.rows = label_rows;
+  std::mt19937_64 rng(seed);
+  std::shuffle(random_group.rows.begin(), random_group.rows.end(), rng);
+  random_group.rows.resize(std::min(size, label_rows.size()));
+  measure(check, random_group, budget);
+  return random_group.ratio;
 }
 
 // The candidates one clustering of a label proposes: one per non-empty cluster.
@@ -262,6 +282,7 @@ Result<ScanReport> run_scan(const Dataset& data, const ScanOptions& options) {
           if (eligible) measure(check, c, budget);
         }
         std::vector<std::string> verdicts(candidates.size());
+        std::map<size_t, double> chance;  // by group size
         for (size_t at = 0; at < candidates.size(); ++at) {
           const Candidate& c = candidates[at];
           if (c.ratio < 0) continue;
@@ -269,7 +290,11 @@ Result<ScanReport> run_scan(const Dataset& data, const ScanOptions& options) {
           const bool partition = c.source != "spectral" && c.source != "2-means";
           const double limit = partition ? options.ratio * kPartitionStrictness : options.ratio;
           if (c.ratio < limit) {
-            verdicts[at] = percent(share) + " of label " + name + " (" + c.source + "); stripped of the shift its members share, they sit nearer other labels than to their own label (shift ratio " + fixed(c.ratio, 2) + " < " + fixed(limit, 2) + ")";
+            auto [it, added] = chance.try_emplace(c.rows.size(), 0.0);
+            if (added) it->second = chance_ratio(check, rows, c.rows.size(), budget, options.seed + c.rows.size());
+            if (it->second < 0 || c.ratio < kChanceMargin * it->second) {
+              verdicts[at] = percent(share) + " of label " + name + " (" + c.source + "); stripped of the shift its members share, they sit nearer other labels than to their own label (shift ratio " + fixed(c.ratio, 2) + " < " + fixed(limit, 2) + "; a random group of its size: " + fixed(it->second, 2) + ")";
+            }
           }
           // Poison may be half of its label: then the two halves of a 2-means split are compared.
           const auto other = std::find_if(candidates.begin(), candidates.end(), [&](const Candidate& o) {
