@@ -319,9 +319,9 @@ class GradientPass {
   bool projection_, cross_entropy_;
 };
 
-// Scores every head with all gates open; with rounds > 1 also finds the order in which to
-// remove key/value groups: each round removes the 1/rounds of the groups whose removal costs
-// least, closes their gates and estimates the rest again, so that heads which only matter once
+// Scores every head with all gates open and orders key/value groups by the cost of closing
+// each (PassResult::group_costs); with rounds > 1, each round removes the 1/rounds of the
+// groups whose removal costs least, closes their gates and estimates the rest again, so that heads which only matter once
 // others are gone are seen (Michel et al. 2019 prune iteratively). As in exact ablation, the
 // cost is measured against the unpruned model's logits: past the first round the outputs have
 // moved, so the first-order term −2 ∂D/∂g (backward.h) joins the Gauss-Newton one; without it,
