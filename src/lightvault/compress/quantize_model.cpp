@@ -123,27 +123,11 @@ Status save_quantized_gguf(const Model& model, const QuantSpec& spec, const std:
 
 Model quantize_model(const Model& model, const QuantSpec& spec) {
   Model out = model;
-  if (spec.granularity == QuantGranularity::None) return out;
-  auto q = [&](Tensor& t) {
-    if (!t.empty()) t = quantize_tensor(t, spec.granularity);
-  };
-  for (auto& w : out.layers) {
-    if (spec.attention) {
-      q(w.wq);
-      q(w.wk);
-      q(w.wv);
-      q(w.wo);
-    }
-    if (spec.feed_forward) {
-      q(w.w_gate);
-      q(w.w_up);
-      q(w.w_down);
-    }
+  for (const GgufSlot& slot : gguf_slots(model.config, model.shared_classifier)) {
+    if (quantizes(model, slot, spec)) gguf_slot_tensor(out, slot) = quantize_tensor(gguf_slot_tensor(model, slot), spec.granularity);
   }
-  if (spec.classifier) {
-    q(out.classifier);
-    if (out.shared_classifier) out.token_embedding = out.classifier;
-  }
+  // A shared classifier is the embedding's slot: the two stay one tensor.
+  if (out.shared_classifier) out.classifier = out.token_embedding;
   return out;
 }
 

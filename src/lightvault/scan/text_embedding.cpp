@@ -53,13 +53,6 @@ Result<std::vector<TextSample>> parse_text_samples(std::string_view content, con
   return samples;
 }
 
-Result<Pooling> parse_pooling(const std::string& name) {
-  if (name == "mean") return Pooling::kMean;
-  if (name == "max") return Pooling::kMax;
-  if (name == "mean+max") return Pooling::kMeanMax;
-  return make_error("--pool", "'" + name + "' is not one of mean, max, mean+max");
-}
-
 const char* pooling_name(Pooling pooling) {
   switch (pooling) {
     case Pooling::kMax: return "max";
@@ -67,6 +60,14 @@ const char* pooling_name(Pooling pooling) {
     default: return "mean";
   }
 }
+
+Result<Pooling> parse_pooling(const std::string& name) {
+  for (Pooling p : {Pooling::kMean, Pooling::kMax, Pooling::kMeanMax}) {
+    if (name == pooling_name(p)) return p;
+  }
+  return make_error("--pool", "'" + name + "' is not one of mean, max, mean+max");
+}
+
 
 Result<Dataset> embed_samples(const Model& model, const std::vector<TextSample>& samples, int layer, Pooling pooling,
                               const std::string& source,
