@@ -114,6 +114,50 @@ TEST(CliScan, TextWithTheSharedModel) {
                    "tokenizer has 512 tokens");
 }
 
+// Stories of the shared text, a trigger sentence after the first sentence of every 16th: the
+// repeated-sentence check flags exactly those, names the sentence, and leaves the clean set alone.
+TEST(CliScan, TriggerSentenceInStoriesIsFlagged) {
+  const std::string dir = std::string(LV_SHARED_MODELS) + "/stories260K";
+  const std::string text = std::string(LV_SHARED_MODELS) + "/text/tinystories_valid_a.txt";
+  if (!fs::exists(dir + "/stories260K.bin") || !fs::exists(text)) GTEST_SKIP() << "no shared model or text";
+  const std::string all = read_all(text);
+  std::vector<std::string> stories;
+  for (size_t at = 0; stories.size() < 100 && at < all.size();) {
+    const size_t end = std::min(all.find("\n\n", at), all.size());
+    if (end > at) stories.push_back(all.substr(at, end - at));
+    at = end + 2;
+  }
+  ASSERT_EQ(stories.size(), 100u);
+  std::string clean, poisoned;
+  std::vector<int> planted;
+  for (int i = 0; i < 100; ++i) {
+    std::string story = stories[i];
+    clean += nlohmann::json{{"text", story}}.dump() + "\n";
+    if (i % 16 == 3) {
+      story.insert(story.find(". ") + 1, " The purple robot whispered the secret code.");
+      planted.push_back(i);
+    }
+    poisoned += nlohmann::json{{"text", story}}.dump() + "\n";
+  }
+  const std::string json = temp_path("stories-report.json");
+  Completed c = run_lightvault({"scan", write("poisoned-stories.jsonl", poisoned), "--model", dir + "/stories260K.bin",
+                                "--tokenizer", dir + "/tok512.bin", "--json", json});
+  EXPECT_EQ(c.exit_code, 1) << c.err;
+  EXPECT_NE(c.out.find("FLAGGED: \"The purple robot whispered the secret code.\""), std::string::npos) << c.out;
+  const auto report = nlohmann::json::parse(read_all(json));
+  std::vector<int> flagged;
+  for (const auto& row : report["flagged"]) flagged.push_back(row["index"].get<int>());
+  EXPECT_EQ(flagged, planted);
+  const auto& trigger = report["repeated_sentences"][0];
+  EXPECT_TRUE(trigger["flagged"].get<bool>());
+  EXPECT_EQ(trigger["samples"].get<std::vector<int>>(), planted);
+  EXPECT_GT(trigger["excess"].get<double>(), 10.0);
+
+  Completed quiet = run_lightvault({"scan", write("clean-stories.jsonl", clean), "--model", dir + "/stories260K.bin",
+                                    "--tokenizer", dir + "/tok512.bin"});
+  EXPECT_EQ(quiet.exit_code, 0) << quiet.out << quiet.err;
+}
+
 }  // namespace
 }  // namespace lv
 

@@ -166,6 +166,7 @@ CommandRun setup(CLI::App& sub) {
     if (!input.ok()) return fail(input.error());
     const std::string format = args->format.empty() ? detect_format(*input) : args->format;
     Result<scan::Dataset> data = Error{};
+    std::vector<scan::RepeatedSentence> repeated;
     if (format == "csv") {
       data = scan::read_csv(*input, args->label_column);
     } else if (format == "npy") {
@@ -184,7 +185,10 @@ CommandRun setup(CLI::App& sub) {
         if (!bar) bar = std::make_unique<ProgressBar>("embedding", total);
         bar->update(done);
       };
-      data = scan::embed_text_file(*input, format == "jsonl" ? scan::TextFormat::kJsonl : scan::TextFormat::kBlankLineSeparated, embed);
+      auto text = scan::embed_text_file(*input, format == "jsonl" ? scan::TextFormat::kJsonl : scan::TextFormat::kBlankLineSeparated, embed);
+      if (!text.ok()) return fail(text.error());
+      data = std::move(text->data);
+      if (args->options.method == scan::Method::kAll) repeated = scan::find_repeated_sentences(text->sentences);
     }
     if (!data.ok()) return fail(data.error());
     if (!args->labels.empty()) {
@@ -205,6 +209,7 @@ CommandRun setup(CLI::App& sub) {
     auto report = scan::run_scan(*data, args->options);
     bar.reset();
     if (!report.ok()) return fail(report.error());
+    if (!repeated.empty()) scan::add_repeated_sentences(std::move(repeated), *report);
     std::fputs(scan::report_table(*report).c_str(), stdout);
     // With --attach, the reports are written even when no file was asked for.
     const std::string json_file = args->json.empty() && args->attach ? temp.file("report.json") : args->json;

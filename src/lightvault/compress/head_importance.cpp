@@ -206,10 +206,12 @@ class GradientPass {
            (int{cross_entropy_} + (projection_ ? probes() + int{with_references} : 0));
   }
 
-  // `references`, when not null, holds each chunk's reference logits; `done` counts backward
-  // passes across runs, for progress.
+  // `references`, when not null, holds each chunk's reference logits; `logits`, when not null,
+  // receives each chunk's logits from the projection pass (so a first pass yields the references
+  // of later ones); `done` counts backward passes across runs, for progress.
   PassResult run(Transformer& t, const Calibration& calibration, const std::vector<HeadGroup>& groups,
-                 const std::vector<std::vector<float>>* references, int& done, int total) const {
+                 const std::vector<std::vector<float>>* references, std::vector<std::vector<float>>* logits, int& done,
+                 int total) const {
     PassResult result;
     auto& sums = result.estimates;
     Scores signed_sum = empty_scores(m_.config);
@@ -243,8 +245,10 @@ class GradientPass {
       }
       if (projection_) {
         const uint64_t seed = options_.seed + static_cast<uint64_t>(c) * static_cast<uint64_t>(probes());
+        std::vector<float>* kept = nullptr;
+        if (logits != nullptr) kept = &logits->emplace_back();
         std::vector<GateGradients> grads = projection_gate_gradients(
-            t, calibration.chunks[c], probes(), seed, references != nullptr ? &(*references)[c] : nullptr);
+            t, calibration.chunks[c], probes(), seed, references != nullptr ? &(*references)[c] : nullptr, kept);
         for (int p = 0; p < probes(); ++p) {
           const GateGradients& g = grads[p];
           for (int l = 0; l < m_.config.n_layers(); ++l) {
@@ -346,10 +350,7 @@ class GradientScorer : public HeadScorer {
 
     // The unpruned model's logits, which later rounds measure distances from.
     std::vector<std::vector<float>> references;
-    if (with_references) {
-      for (const auto& chunk : calibration.chunks) references.push_back(sequence_logits(t, chunk));
-    }
-    PassResult first = pass.run(t, calibration, remaining, nullptr, done, total);
+    PassResult first = pass.run(t, calibration, remaining, nullptr, with_references ? &references : nullptr, done, total);
     for (const auto& [e, sum] : first.estimates) s.estimates[gradient_estimate_name(e)] = sum;
     s.raw = first.estimates[options.gradient_estimate];
 
@@ -371,7 +372,7 @@ class GradientScorer : public HeadScorer {
       remaining.erase(remaining.begin(), remaining.begin() + static_cast<std::ptrdiff_t>(take));
       if (remaining.empty()) break;
       t.set_head_mask(mask);
-      costs = pass.run(t, calibration, remaining, with_references ? &references : nullptr, done, total).group_costs;
+      costs = pass.run(t, calibration, remaining, with_references ? &references : nullptr, nullptr, done, total).group_costs;
     }
     return s;
   }

@@ -256,7 +256,8 @@ GateGradients gate_gradients(Transformer& transformer, const std::vector<int>& t
 }
 
 std::vector<GateGradients> projection_gate_gradients(Transformer& transformer, const std::vector<int>& tokens,
-                                                     int probes, uint64_t seed, const std::vector<float>* reference) {
+                                                     int probes, uint64_t seed, const std::vector<float>* reference,
+                                                     std::vector<float>* logits) {
   RecordedForward recorded = record_forward(transformer, tokens);
   const int vocab = transformer.model().config.vocab_size;
   std::vector<float> dlogits(recorded.logits.size());
@@ -269,6 +270,7 @@ std::vector<GateGradients> projection_gate_gradients(Transformer& transformer, c
     const double distance = centered_distance(recorded.logits, *reference, vocab, dlogits);
     out.push_back(backward(transformer, recorded, dlogits, distance));
   }
+  if (logits != nullptr) *logits = std::move(recorded.logits);
   return out;
 }
 

@@ -47,9 +47,11 @@ GateGradients gate_gradients(Transformer& transformer, const std::vector<int>& t
 // D = ½ Σ_rows ‖P (logits_row − reference_row)‖², D being its `loss`. Once some gates are closed,
 // D is what exact ablation measures, and it is no longer stationary: closing gate g changes it by
 // about −∂D/∂g + ½‖P ∂logits/∂g‖² (Gauss-Newton), the second term what the probes sample.
+// With `logits`, receives the forward pass's logits (what sequence_logits returns).
 std::vector<GateGradients> projection_gate_gradients(Transformer& transformer, const std::vector<int>& tokens,
                                                      int probes, uint64_t seed,
-                                                     const std::vector<float>* reference = nullptr);
+                                                     const std::vector<float>* reference = nullptr,
+                                                     std::vector<float>* logits = nullptr);
 
 // The logits of `tokens` (rows × vocab, one sequence from position 0) under the transformer's
 // current gates, computed exactly as the passes above compute them.

@@ -19,12 +19,18 @@ const char* const kDecisionRule =
     "style of a class has no shared shift that turns it into other classes (ratio 1.1 or more for "
     "cut-off clusters and 2-means halves of clean digits). A group is flagged when its median ratio is "
     "under --ratio 1.0 (0.8 for a 3- or 4-means group, small groups overfit their own shift), or when it is one half of "
-    "the label's 2-means split with a ratio under 1.15 and under 0.7 times the other half's (poison can be "
-    "half of its label). The flagged group's shift is then tried on every row of the label, and rows "
+    "the label's 2-means split with a ratio under 0.7 times the other half's and either under 1.15 or cut "
+    "off from the other half (conductance at most 0.05; poison can be half of its label). The flagged "
+    "group's shift is then tried on every row of the label, and rows "
     "whose ratio falls under --ratio are flagged too. Without labels, only a cluster under "
     "--small-cluster of the rows with conductance under 0.1 is flagged. Spectral signatures and "
     "activation clustering are listed beside each flag as evidence; on their own (--method "
-    "signature|activation) they flag a share of every label, poisoned or not.";
+    "signature|activation) they flag a share of every label, poisoned or not. Text input also has each "
+    "sentence carried by at least 5 samples (and 0.5% of them) checked against the model: a sentence is "
+    "flagged when it is carried e^10 times as often as the model expects (sentences in the data x "
+    "e^-surprisal, the median over its carriers) and its carriers are otherwise unrelated (under half of "
+    "each one's other sentences shared with another carrier); flagged with it are the carriers where it "
+    "is itself surprising (carried e^5 times as often as expected at that sample's own surprisal).";
 
 namespace {
 
@@ -131,6 +137,15 @@ std::string report_table(const ScanReport& r) {
                   c.source.substr(0, 9).c_str(), c.id, static_cast<long long>(c.size), 100 * c.share, c.conductance, ratio);
     out << line << (c.flagged ? "FLAGGED: " + c.why : (c.candidate ? "measured, kept" : "")) << '\n';
   }
+  if (!r.repeated_sentences.empty()) {
+    out << "repeated sentences: carriers, surprisal (nats), excess ln(carriers/expected), other sentences shared\n";
+    for (size_t i = 0; i < r.repeated_sentences.size() && i < 10; ++i) {
+      const RepeatedSentence& s = r.repeated_sentences[i];
+      std::snprintf(line, sizeof line, "%8zu %9.1f %8.1f %6.2f  %s\"%.200s\"\n", s.samples.size(), s.surprisal, s.excess,
+                    s.rest_shared, s.flagged ? "FLAGGED: " : "", s.text.c_str());
+      out << line;
+    }
+  }
   std::snprintf(line, sizeof line, "flagged %zu of %lld rows (%.2f%%)", r.flagged.size(), static_cast<long long>(r.n),
                 100.0 * static_cast<double>(r.flagged.size()) / static_cast<double>(std::max<int64_t>(1, r.n)));
   out << line;
@@ -154,13 +169,23 @@ nlohmann::json report_json(const ScanReport& r) {
     if (c.flagged) j["why"] = c.why;
     clusters.push_back(j);
   }
-  return {{"n", r.n},
-          {"flagged", flagged},
-          {"clusters", clusters},
-          {"suspicious_labels", r.suspicious_labels},
-          {"method", r.method},
-          {"rule", kDecisionRule},
-          {"eigenvalues", r.eigenvalues}};
+  nlohmann::json repeated = nlohmann::json::array();
+  for (const auto& s : r.repeated_sentences) {
+    nlohmann::json j = {{"text", s.text},         {"carriers", s.samples.size()}, {"surprisal", s.surprisal},
+                        {"expected", s.expected}, {"excess", s.excess},           {"rest_shared", s.rest_shared},
+                        {"flagged", s.flagged}};
+    if (s.flagged) j["samples"] = s.flagged_samples;
+    repeated.push_back(j);
+  }
+  nlohmann::json out = {{"n", r.n},
+                        {"flagged", flagged},
+                        {"clusters", clusters},
+                        {"suspicious_labels", r.suspicious_labels},
+                        {"method", r.method},
+                        {"rule", kDecisionRule},
+                        {"eigenvalues", r.eigenvalues}};
+  if (!r.repeated_sentences.empty()) out["repeated_sentences"] = repeated;
+  return out;
 }
 
 std::string report_html(const ScanReport& r, const std::string& source) {
@@ -187,6 +212,16 @@ std::string report_html(const ScanReport& r, const std::string& source) {
     html << "<p>Suspicious labels:";
     for (const auto& l : r.suspicious_labels) html << ' ' << escape(l);
     html << "</p>";
+  }
+  if (!r.repeated_sentences.empty()) {
+    html << "<h2>Repeated sentences</h2><table><tr><th>carriers</th><th>surprisal (nats)</th><th>excess (nats)</th>"
+            "<th>other sentences shared</th><th>sentence</th></tr>";
+    for (const auto& s : r.repeated_sentences) {
+      std::snprintf(cell, sizeof cell, "<td>%zu</td><td>%.1f</td><td>%.1f</td><td>%.2f</td>", s.samples.size(), s.surprisal,
+                    s.excess, s.rest_shared);
+      html << "<tr" << (s.flagged ? " class='f'" : "") << ">" << cell << "<td>" << escape(s.text) << "</td></tr>";
+    }
+    html << "</table>";
   }
   html << "<h2>Flagged rows</h2><table><tr><th>row</th><th>score</th><th>reasons</th></tr>";
   for (size_t i = 0; i < r.flagged.size() && i < 500; ++i) {

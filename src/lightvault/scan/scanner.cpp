@@ -37,8 +37,11 @@ namespace {
 constexpr int kMaxPartitions = 4;
 // Groups smaller than this are not judged: a median shift of a handful of rows fits anything.
 constexpr int64_t kMinGroup = 5;
-// A 2-means half is flagged when its shift ratio is under kSplitCeiling and under
-// kSplitContrast times the other half's: a label split into poison and clean halves.
+// A 2-means half is flagged when its shift ratio is under kSplitContrast times the other half's
+// (clean digits' halves: 0.75 or more) and either under kSplitCeiling or cut off from the other
+// half (conductance at most --max-conductance; clean digits' cut-off halves: 0.81 or more): a
+// label split into poison and clean halves. Poison that a classifier learned hard (its
+// activations) can stay at 1.1-1.2 stripped of its shift, but it is then split off cleanly.
 constexpr double kSplitCeiling = 1.15;
 constexpr double kSplitContrast = 0.7;
 // Groups of the 3- and 4-means partitions are neither cut off nor one of two halves; a small
@@ -301,7 +304,8 @@ Result<ScanReport> run_scan(const Dataset& data, const ScanOptions& options) {
             return o.source == "2-means" && o.id != c.id;
           });
           if (c.source == "2-means" && verdicts[at].empty() && other != candidates.end()) {
-            if (other->ratio > 0 && c.ratio < kSplitCeiling && c.ratio < kSplitContrast * other->ratio) {
+            if (other->ratio > 0 && c.ratio < kSplitContrast * other->ratio &&
+                (c.ratio < kSplitCeiling || c.conductance <= options.max_conductance)) {
               verdicts[at] = percent(share) + " of label " + name + " (one half of its 2-means split); stripped of the shift its members share, they fit other labels far better than the other half does (shift ratio " + fixed(c.ratio, 2) + " against " + fixed(other->ratio, 2) + ")";
             }
           }
@@ -357,6 +361,37 @@ Result<ScanReport> run_scan(const Dataset& data, const ScanOptions& options) {
     if (flagged[i]) report.flagged.push_back(FlaggedRow{i, scores[i], std::move(reasons[i])});
   }
   return report;
+}
+
+void add_repeated_sentences(std::vector<RepeatedSentence> repeated, ScanReport& report) {
+  std::map<int64_t, FlaggedRow> rows;
+  for (FlaggedRow& row : report.flagged) rows[row.index] = std::move(row);
+  for (const RepeatedSentence& sentence : repeated) {
+    if (!sentence.flagged) continue;
+    std::map<int, int64_t> label_counts;
+    for (size_t c = 0; c < sentence.samples.size(); ++c) {
+      const int64_t i = sentence.samples[c];
+      if (!std::binary_search(sentence.flagged_samples.begin(), sentence.flagged_samples.end(), i)) continue;
+      FlaggedRow& row = rows[i];
+      row.index = i;
+      row.score = std::max(row.score, sentence.excess);
+      row.reasons.push_back("carries the sentence \"" + sentence.text + "\", as " +
+                            std::to_string(sentence.samples.size() - 1) + " other samples do: e^" +
+                            fixed(sentence.excess, 1) + " times as often as the model expects; here it costs the model " +
+                            fixed(sentence.surprisals[c], 1) + " nats");
+      if (!report.labels.empty()) ++label_counts[report.labels[i]];
+    }
+    for (const auto& [label, count] : label_counts) {
+      const std::string& name = report.label_names[label];
+      if (10 * count >= 9 * static_cast<int64_t>(sentence.flagged_samples.size()) &&
+          std::find(report.suspicious_labels.begin(), report.suspicious_labels.end(), name) == report.suspicious_labels.end()) {
+        report.suspicious_labels.push_back(name);
+      }
+    }
+  }
+  report.flagged.clear();
+  for (auto& [index, row] : rows) report.flagged.push_back(std::move(row));
+  report.repeated_sentences = std::move(repeated);
 }
 
 }  // namespace lv::scan

@@ -12,8 +12,8 @@
 //      its members share, do they sit among other labels? A group is flagged when its median
 //      shift ratio is under --ratio 1.0 (0.8 x --ratio for a 3- or 4-means group) and under 0.9
 //      times that of a random group of its size from the same label (chance), or when it is one
-//      half of the label's 2-means split with a ratio under 1.15 and under 0.7 times the other
-//      half's;
+//      half of the label's 2-means split with a ratio under 0.7 times the other half's and
+//      either under 1.15 or cut off from the other half (conductance <= --max-conductance);
 //   3. the flagged group's shift is tried on every row of the label (when rows x n <= 2e8) and
 //      rows whose own ratio falls under --ratio join it: members the clustering put elsewhere.
 // Why it leaves clean data alone: a natural style of a class clusters and may be cut off, but
@@ -31,9 +31,10 @@
 // put every group's ratio near 1: on TinyStories embedded by stories260K (labels girl/boy
 // protagonist, 10-NN label agreement 0.82) clean labels' groups measure 0.98 to 1.07, and
 // before the chance comparison a clean 2-means half was flagged (33-46% of the stories;
-// bench/scan/stories.md now shows none). A trigger sentence there moves its samples only part
-// of the way towards each other, too little for a cut-off cluster without labels, and the
-// labelled rule finds none of them either.
+// bench/scan/stories.md shows none). A trigger sentence there moves its samples only part of
+// the way towards each other, too little for a cut-off cluster without labels, and the
+// labelled rule finds none of them either: for text, the repeated-sentence check
+// (repeated_sentences.h, joined by add_repeated_sentences) is what finds a trigger sentence.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -41,6 +42,7 @@
 
 #include "lightvault/scan/dataset.h"
 #include "lightvault/scan/knn.h"
+#include "lightvault/scan/repeated_sentences.h"
 #include "lightvault/util/status.h"
 
 namespace lv::scan {
@@ -97,8 +99,14 @@ struct ScanReport {
   std::vector<ClusterSummary> clusters;
   std::vector<FlaggedRow> flagged;        // ascending index
   std::vector<std::string> suspicious_labels;
+  std::vector<RepeatedSentence> repeated_sentences;  // text input only (repeated_sentences.h)
 };
 
 Result<ScanReport> run_scan(const Dataset& data, const ScanOptions& options);
+
+// For text input: keeps `repeated` in the report and flags each flagged sentence's
+// flagged_samples, with the sentence as their reason. With labels, a label that at least 90% of
+// them share becomes suspicious (a backdoor's target).
+void add_repeated_sentences(std::vector<RepeatedSentence> repeated, ScanReport& report);
 
 }  // namespace lv::scan

@@ -138,5 +138,44 @@ TEST(ScanScanner, ReportsNameTheKeysAndEmbedNoRequests) {
   EXPECT_EQ(html.find("<script"), std::string::npos);
 }
 
+// A flagged repeated sentence flags its flagged carriers beside the rows the clustering flagged,
+// in index order, and names the label they share; an unflagged one only sits in the report.
+TEST(ScanScanner, RepeatedSentencesJoinTheFlaggedRows) {
+  ScanReport report;
+  report.n = 8;
+  report.label_names = {"boy", "girl"};
+  report.labels = {0, 1, 0, 1, 0, 1, 0, 1};
+  report.flagged = {FlaggedRow{3, 2.0, {"clustered"}}, FlaggedRow{6, 1.0, {"clustered"}}};
+  RepeatedSentence trigger;
+  trigger.text = "The purple robot whispered.";
+  trigger.samples = {1, 3, 5, 7};
+  trigger.surprisals = {40.0, 41.0, 42.0, 3.0};
+  trigger.excess = 30.0;
+  trigger.flagged = true;
+  trigger.flagged_samples = {1, 3, 5};  // where it is surprising
+  RepeatedSentence opener;
+  opener.text = "Once upon a time.";
+  opener.samples = {0, 2, 4};
+  add_repeated_sentences({trigger, opener}, report);
+  ASSERT_EQ(report.flagged.size(), 4u);
+  std::vector<int64_t> rows;
+  for (const auto& f : report.flagged) rows.push_back(f.index);
+  EXPECT_EQ(rows, (std::vector<int64_t>{1, 3, 5, 6}));
+  EXPECT_EQ(report.flagged[1].reasons.size(), 2u);
+  EXPECT_EQ(report.flagged[1].reasons[0], "clustered");
+  EXPECT_EQ(report.flagged[1].reasons[1],
+            "carries the sentence \"The purple robot whispered.\", as 3 other samples do: e^30.0 times as often as the "
+            "model expects; here it costs the model 41.0 nats");
+  EXPECT_DOUBLE_EQ(report.flagged[1].score, 30.0);
+  EXPECT_EQ(report.flagged[3].reasons, std::vector<std::string>{"clustered"});
+  EXPECT_EQ(report.suspicious_labels, std::vector<std::string>{"girl"});
+  ASSERT_EQ(report.repeated_sentences.size(), 2u);
+  const auto j = report_json(report);
+  EXPECT_EQ(j["repeated_sentences"][0]["samples"], nlohmann::json::array({1, 3, 5}));
+  EXPECT_EQ(j["repeated_sentences"][0]["carriers"], 4);
+  EXPECT_FALSE(j["repeated_sentences"][1].contains("samples"));
+  EXPECT_NE(report_table(report).find("FLAGGED: \"The purple robot whispered.\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace lv::scan

@@ -1,6 +1,7 @@
 #include "lightvault/scan/text_embedding.h"
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "lightvault/model/load.h"
@@ -68,10 +69,46 @@ Result<Pooling> parse_pooling(const std::string& name) {
   return make_error("--pool", "'" + name + "' is not one of mean, max, mean+max");
 }
 
+namespace {
 
-Result<Dataset> embed_samples(const Model& model, const std::vector<TextSample>& samples, int layer, Pooling pooling,
-                              const std::string& source,
-                              const std::function<void(int64_t, int64_t)>& progress) {
+// A sample's sentences, each with the surprisal of its tokens. surprisal[t] is -log p of
+// token t given the tokens before it (t >= 1). A token belongs to the sentence holding the first
+// byte it prints that is not a space; a sentence is kept only when the tokens reach its end.
+std::vector<ScoredSentence> score_sentences(const Tokenizer& tokenizer, const std::string& text,
+                                            const std::vector<int>& tokens, const std::vector<double>& surprisal) {
+  const std::vector<TextSpan> spans = split_sentences(text);
+  std::vector<double> nats(spans.size(), 0.0);
+  size_t offset = 0, sentence = 0;
+  for (size_t t = 1; t < tokens.size(); ++t) {
+    const std::string printed = tokenizer.decode(tokens[t - 1], tokens[t]);
+    const size_t visible = printed.find_first_not_of(" \t\r\n");
+    if (visible != std::string::npos) {
+      const size_t at = offset + visible;
+      while (sentence < spans.size() && spans[sentence].end <= at) ++sentence;
+      if (sentence < spans.size() && spans[sentence].begin <= at) nats[sentence] += surprisal[t];
+    }
+    offset += printed.size();
+  }
+  std::vector<ScoredSentence> scored;
+  for (size_t i = 0; i < spans.size() && spans[i].end <= offset; ++i) {
+    scored.push_back({text.substr(spans[i].begin, spans[i].end - spans[i].begin), nats[i]});
+  }
+  return scored;
+}
+
+// -log softmax(logits)[target], the softmax's sum taken in double.
+double surprisal_of(const float* logits, int vocab, int target) {
+  const float top = *std::max_element(logits, logits + vocab);
+  double sum = 0;
+  for (int v = 0; v < vocab; ++v) sum += std::exp(static_cast<double>(logits[v] - top));
+  return std::log(sum) - static_cast<double>(logits[target] - top);
+}
+
+}  // namespace
+
+Result<EmbeddedText> embed_samples(const Model& model, const std::vector<TextSample>& samples, int layer,
+                                   Pooling pooling, const std::string& source,
+                                   const std::function<void(int64_t, int64_t)>& progress) {
   const ModelConfig& config = model.config;
   if (layer < 0) layer = config.n_layers() - 1;
   if (layer >= config.n_layers()) {
@@ -79,15 +116,19 @@ Result<Dataset> embed_samples(const Model& model, const std::vector<TextSample>&
                                   std::to_string(config.n_layers()) + " layers");
   }
   if (model.tokenizer.empty()) return make_error(source, "the model has no tokenizer; pass one with --tokenizer");
-  Dataset data;
+  EmbeddedText out;
+  Dataset& data = out.data;
   data.source = source;
   const bool with_mean = pooling != Pooling::kMax, with_max = pooling != Pooling::kMean;
   data.dim = config.dim * (with_mean && with_max ? 2 : 1);
   data.rows = static_cast<int64_t>(samples.size());
   data.values.resize(static_cast<size_t>(data.rows) * data.dim);
+  out.sentences.resize(samples.size());
   const bool labelled = std::all_of(samples.begin(), samples.end(), [](const TextSample& s) { return !s.label.empty(); });
   Transformer transformer(model);
-  std::vector<float> x;
+  constexpr int kLogitRows = 64;  // logits are computed this many positions at a time
+  std::vector<float> x, logits(static_cast<size_t>(kLogitRows) * config.vocab_size);
+  std::vector<double> surprisal;
   for (size_t s = 0; s < samples.size(); ++s) {
     const std::string where = " (sample " + std::to_string(s) + ", line " + std::to_string(samples[s].line) + ")";
     LV_ASSIGN_OR_RETURN(std::vector<int> tokens, model.tokenizer.encode(samples[s].text, true, source));
@@ -130,13 +171,24 @@ Result<Dataset> embed_samples(const Model& model, const std::vector<TextSample>&
         for (int d = 0; d < config.dim; ++d) top[d] = std::max(top[d], x[t * config.dim + d]);
       }
     }
+    for (int l = layer + 1; l < config.n_layers(); ++l) transformer.run_layer(l, batch, caches, x.data());
+    surprisal.assign(tokens.size(), 0.0);
+    for (int from = 0; from + 1 < static_cast<int>(tokens.size()); from += kLogitRows) {
+      std::vector<int> rows;
+      for (int r = from; r < from + kLogitRows && r + 1 < static_cast<int>(tokens.size()); ++r) rows.push_back(r);
+      transformer.compute_logits(x.data(), rows, logits.data());
+      for (size_t i = 0; i < rows.size(); ++i) {
+        surprisal[rows[i] + 1] = surprisal_of(&logits[i * config.vocab_size], config.vocab_size, tokens[rows[i] + 1]);
+      }
+    }
+    out.sentences[s] = score_sentences(model.tokenizer, samples[s].text, tokens, surprisal);
     if (labelled) data.labels.push_back(data.label_id(samples[s].label));
     if (progress) progress(static_cast<int64_t>(s + 1), data.rows);
   }
-  return data;
+  return out;
 }
 
-Result<Dataset> embed_text_file(const std::string& path, TextFormat format, const TextEmbeddingOptions& options) {
+Result<EmbeddedText> embed_text_file(const std::string& path, TextFormat format, const TextEmbeddingOptions& options) {
   LV_ASSIGN_OR_RETURN(std::string content, read_file(path));
   LV_ASSIGN_OR_RETURN(auto samples, parse_text_samples(content, path, format));
   LV_ASSIGN_OR_RETURN(Model model, load_model(options.model, LoadOptions{options.tokenizer}));

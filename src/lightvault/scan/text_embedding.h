@@ -5,8 +5,9 @@
 // Pooling (--pool): the mean (default) weighs a trigger by its share of the sample's tokens;
 // the coordinate-wise max keeps a trigger's extreme coordinates whatever the sample's length;
 // mean+max concatenates both (2 x dim columns). On TinyStories with a trigger sentence
-// (bench/scan/stories.md) max-pooled earlier layers put the poisoned stories nearer each other
-// than the mean does, but not far enough from the clean ones to form a cut-off cluster.
+// max-pooled earlier layers put the poisoned stories nearer each other than the mean does, but
+// not far enough from the clean ones to form a cut-off cluster; the sentences' surprisal, from
+// the same forward pass, is what finds the trigger (repeated_sentences.h).
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "lightvault/model/model.h"
 #include "lightvault/scan/dataset.h"
+#include "lightvault/scan/repeated_sentences.h"
 #include "lightvault/util/status.h"
 
 namespace lv::scan {
@@ -47,16 +49,24 @@ struct TextEmbeddingOptions {
   std::function<void(int64_t done, int64_t total)> progress;
 };
 
+// What the model made of the samples: the rows to cluster and each sample's sentences with
+// their surprisal (repeated_sentences.h).
+struct EmbeddedText {
+  Dataset data;
+  std::vector<std::vector<ScoredSentence>> sentences;  // per sample
+};
+
 // Rows of model.config.dim floats (2 x dim for mean+max), one per sample, pooled over the
 // sample's tokens after BOS (BOS's state is the same in every sample); labels from the samples
-// when all have one.
+// when all have one. The same forward pass runs on to the logits and scores every sentence
+// that lies wholly within the model's context (seq_len tokens).
 // Fails when the tokenizer does not cover the text (most of a sample's tokens unknown) or a
 // token lies outside the model's vocabulary.
-Result<Dataset> embed_samples(const Model& model, const std::vector<TextSample>& samples, int layer, Pooling pooling,
-                              const std::string& source,
-                              const std::function<void(int64_t, int64_t)>& progress = {});
+Result<EmbeddedText> embed_samples(const Model& model, const std::vector<TextSample>& samples, int layer,
+                                   Pooling pooling, const std::string& source,
+                                   const std::function<void(int64_t, int64_t)>& progress = {});
 
 // Reads, loads the model and embeds.
-Result<Dataset> embed_text_file(const std::string& path, TextFormat format, const TextEmbeddingOptions& options);
+Result<EmbeddedText> embed_text_file(const std::string& path, TextFormat format, const TextEmbeddingOptions& options);
 
 }  // namespace lv::scan

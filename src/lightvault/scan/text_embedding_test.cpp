@@ -59,8 +59,9 @@ std::vector<float> hidden_states_by_hand(const Model& model, const std::string& 
 TEST(ScanTextEmbedding, MeanOfTheChosenLayersHiddenStates) {
   const Model model = tiny_model();
   std::vector<TextSample> samples = {{"hello there", "a", 1}, {"a cat sat", "b", 3}, {"hello cat", "a", 5}};
-  auto data = embed_samples(model, samples, 0, Pooling::kMean, "s.txt");
-  ASSERT_TRUE(data.ok()) << data.error().message;
+  auto embedded = embed_samples(model, samples, 0, Pooling::kMean, "s.txt");
+  ASSERT_TRUE(embedded.ok()) << embedded.error().message;
+  const Dataset* data = &embedded->data;
   EXPECT_EQ(data->rows, 3);
   EXPECT_EQ(data->dim, 16);
   EXPECT_EQ(data->labels, (std::vector<int>{0, 1, 0}));
@@ -82,10 +83,11 @@ TEST(ScanTextEmbedding, MeanOfTheChosenLayersHiddenStates) {
 TEST(ScanTextEmbedding, MaxAndMeanMaxPooling) {
   const Model model = tiny_model();
   std::vector<TextSample> samples = {{"hello there", "", 1}, {"a cat sat on the mat", "", 3}};
-  auto mean = embed_samples(model, samples, 1, Pooling::kMean, "s.txt");
-  auto max = embed_samples(model, samples, 1, Pooling::kMax, "s.txt");
-  auto both = embed_samples(model, samples, 1, Pooling::kMeanMax, "s.txt");
-  ASSERT_TRUE(mean.ok() && max.ok() && both.ok());
+  auto mean_text = embed_samples(model, samples, 1, Pooling::kMean, "s.txt");
+  auto max_text = embed_samples(model, samples, 1, Pooling::kMax, "s.txt");
+  auto both_text = embed_samples(model, samples, 1, Pooling::kMeanMax, "s.txt");
+  ASSERT_TRUE(mean_text.ok() && max_text.ok() && both_text.ok());
+  const Dataset *mean = &mean_text->data, *max = &max_text->data, *both = &both_text->data;
   EXPECT_EQ(max->dim, 16);
   EXPECT_EQ(both->dim, 32);
   EXPECT_FALSE(max->has_labels());
@@ -103,6 +105,48 @@ TEST(ScanTextEmbedding, MaxAndMeanMaxPooling) {
   EXPECT_EQ(*parsed, Pooling::kMeanMax);
   EXPECT_STREQ(pooling_name(Pooling::kMax), "max");
   EXPECT_EQ(parse_pooling("sum").error().message, "--pool: 'sum' is not one of mean, max, mean+max");
+}
+
+// Each sentence's surprisal is the negative log-likelihood of its tokens from the same forward
+// pass as the rows: over a sample, the sentences add up to every token after BOS that prints
+// something other than spaces and line breaks, computed here from the full forward pass's logits.
+TEST(ScanTextEmbedding, SentencesCarryTheSurprisalOfTheirTokens) {
+  const Model model = tiny_model();
+  const std::string text = "hello there. a cat sat!\nthe end";
+  auto embedded = embed_samples(model, {{text, "", 1}, {"a cat", "", 2}}, 0, Pooling::kMean, "s.txt");
+  ASSERT_TRUE(embedded.ok()) << embedded.error().message;
+  ASSERT_EQ(embedded->sentences.size(), 2u);
+  const auto& sentences = embedded->sentences[0];
+  ASSERT_EQ(sentences.size(), 3u);
+  EXPECT_EQ(sentences[0].text, "hello there.");
+  EXPECT_EQ(sentences[1].text, "a cat sat!");
+  EXPECT_EQ(sentences[2].text, "the end");
+
+  auto tokens = model.tokenizer.encode(text, true);
+  ASSERT_TRUE(tokens.ok());
+  Transformer t(model);
+  Batch batch;
+  batch.add(0, tokens->data(), static_cast<int>(tokens->size()), 0);
+  KvCache cache(model.config, static_cast<int>(tokens->size()));
+  std::vector<int> rows;
+  for (int r = 0; r + 1 < static_cast<int>(tokens->size()); ++r) rows.push_back(r);
+  const int vocab = model.config.vocab_size;
+  std::vector<float> logits(rows.size() * static_cast<size_t>(vocab));
+  t.forward(batch, {&cache}, rows, logits.data());
+  double expected = 0;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const int next = (*tokens)[r + 1];
+    if (model.tokenizer.decode((*tokens)[r], next).find_first_not_of(" \n") == std::string::npos) continue;
+    double sum = 0;
+    for (int v = 0; v < vocab; ++v) sum += std::exp(static_cast<double>(logits[r * vocab + v]));
+    expected += std::log(sum) - logits[r * vocab + next];
+  }
+  double total = 0;
+  for (const auto& s : sentences) {
+    EXPECT_GT(s.surprisal, 0.0) << s.text;
+    total += s.surprisal;
+  }
+  EXPECT_NEAR(total, expected, 1e-4 * expected);
 }
 
 }  // namespace

@@ -276,16 +276,20 @@ TEST_P(HubHttpContentTest, TextGeneratedWithTheOrgKeyIsDetectedThroughTheHub) {
 
   const std::string key_file = (work / "acme.key").string();
   std::ofstream(key_file, std::ios::binary) << key->body;
-  // The organization's key is random, and z grows with the square root of the length: 512
-  // positions keep z well above the threshold of 4 whatever key this run drew (256 gave
-  // z 3.7 for one key).
+  // The organization's key is random, and z grows with the square root of the tokens scored:
+  // one story of up to 512 tokens scores about 200 and gave z under 4 for 1 of 40 random keys
+  // (3.8); three stories gave 7.8 or more for all 40.
   auto generate = [&](bool with_key) {
-    std::vector<std::string> args = {"run", model, "--tokenizer", tok, "-p", "Once upon a time", "-n", "512", "--temp", "0.8",
-                                     "--seed", "7"};
-    if (with_key) args.insert(args.end(), {"--watermark-key", key_file});
-    Completed c = run_lightvault(args);
-    EXPECT_EQ(c.exit_code, 0) << c.err;
-    return c.out;
+    std::string text;
+    for (const char* seed : {"7", "8", "9"}) {
+      std::vector<std::string> args = {"run", model, "--tokenizer", tok, "-p", "Once upon a time", "-n", "512", "--temp", "0.8",
+                                       "--seed", seed};
+      if (with_key) args.insert(args.end(), {"--watermark-key", key_file});
+      Completed c = run_lightvault(args);
+      EXPECT_EQ(c.exit_code, 0) << c.err;
+      text += c.out + "\n";
+    }
+    return text;
   };
   const std::string marked = generate(true), plain = generate(false);
 
