@@ -180,6 +180,7 @@ CommandRun setup(CLI::App& sub) {
       auto pooling = scan::parse_pooling(args->pool);
       if (!pooling.ok()) return fail(pooling.error());
       embed.pooling = *pooling;
+      embed.sentences = args->options.method == scan::Method::kAll;  // only the default rule reads them
       std::unique_ptr<ProgressBar> bar;
       embed.progress = [&](int64_t done, int64_t total) {
         if (!bar) bar = std::make_unique<ProgressBar>("embedding", total);
@@ -188,7 +189,7 @@ CommandRun setup(CLI::App& sub) {
       auto text = scan::embed_text_file(*input, format == "jsonl" ? scan::TextFormat::kJsonl : scan::TextFormat::kBlankLineSeparated, embed);
       if (!text.ok()) return fail(text.error());
       data = std::move(text->data);
-      if (args->options.method == scan::Method::kAll) repeated = scan::find_repeated_sentences(text->sentences);
+      if (embed.sentences) repeated = scan::find_repeated_sentences(text->sentences);
     }
     if (!data.ok()) return fail(data.error());
     if (!args->labels.empty()) {

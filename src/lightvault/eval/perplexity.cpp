@@ -9,16 +9,26 @@
 namespace lv {
 namespace {
 
-// log-softmax of the whole row, as llama.cpp's perplexity tool computes it (float logits,
-// double sum of exponentials).
-void log_softmax(const float* logits, int n, std::vector<double>& out) {
+// log softmax(logits)[i] = (logits[i] - max_logit) - log_sum, as llama.cpp's perplexity tool
+// computes it (float logits, double sum of exponentials).
+struct SoftmaxNorm {
+  float max_logit;
+  double log_sum;
+};
+
+SoftmaxNorm softmax_norm(const float* logits, int n) {
   float max_logit = logits[0];
   for (int i = 1; i < n; ++i) max_logit = std::max(max_logit, logits[i]);
   double sum_exp = 0.0;
   for (int i = 0; i < n; ++i) sum_exp += std::exp(logits[i] - max_logit);
-  const double log_sum = std::log(sum_exp);
+  return {max_logit, std::log(sum_exp)};
+}
+
+// log-softmax of the whole row.
+void log_softmax(const float* logits, int n, std::vector<double>& out) {
+  const SoftmaxNorm norm = softmax_norm(logits, n);
   out.resize(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) out[i] = static_cast<double>(logits[i] - max_logit) - log_sum;
+  for (int i = 0; i < n; ++i) out[i] = static_cast<double>(logits[i] - norm.max_logit) - norm.log_sum;
 }
 
 // Runs `chunk_count` chunks starting at chunk `first_chunk` through `t` and returns the logits
@@ -47,6 +57,11 @@ std::vector<float> scored_logits(Transformer& t, const std::vector<int>& tokens,
 }
 
 }  // namespace
+
+double next_token_nll(const float* logits, int n, int target) {
+  const SoftmaxNorm norm = softmax_norm(logits, n);
+  return norm.log_sum - static_cast<double>(logits[target] - norm.max_logit);
+}
 
 Result<EvalResult> evaluate(Transformer& model, const std::vector<int>& tokens, const EvalOptions& options,
                             Transformer* reference) {

@@ -35,6 +35,10 @@ struct EvalResult {
   double seconds = 0.0;
 };
 
+// -log softmax(logits)[target] over n logits, the negative log-likelihood evaluate() adds up
+// for a prediction.
+double next_token_nll(const float* logits, int n, int target);
+
 // `tokens` is the tokenized text (BOS first). `reference`, when given, must share the vocabulary.
 Result<EvalResult> evaluate(Transformer& model, const std::vector<int>& tokens, const EvalOptions& options,
                             Transformer* reference = nullptr);

@@ -21,16 +21,17 @@ double median(std::vector<double> values) {
 
 // The mean over `carriers` of the share of each one's other sentences that another carrier has
 // too: near 0 when one sentence was added to unrelated samples, near 1 for copies of a sample.
-double rest_shared(const std::vector<std::vector<std::string>>& keys, const std::vector<int64_t>& carriers,
-                   const std::string& sentence) {
-  std::unordered_map<std::string_view, int> count;
+// Keys are compared by address: each points at its one copy in the table of sentences.
+double rest_shared(const std::vector<std::vector<const std::string*>>& keys, const std::vector<int64_t>& carriers,
+                   const std::string* sentence) {
+  std::unordered_map<const std::string*, int> count;
   for (int64_t i : carriers) {
-    for (const std::string& key : keys[i]) ++count[key];
+    for (const std::string* key : keys[i]) ++count[key];
   }
   double sum = 0;
   for (int64_t i : carriers) {
     int others = 0, shared = 0;
-    for (const std::string& key : keys[i]) {
+    for (const std::string* key : keys[i]) {
       if (key == sentence) continue;
       ++others;
       shared += count[key] > 1;
@@ -89,16 +90,15 @@ std::vector<RepeatedSentence> find_repeated_sentences(const std::vector<std::vec
     std::vector<double> surprisals;
   };
   std::unordered_map<std::string, Carriers> by_key;
-  std::vector<std::vector<std::string>> keys(sentences.size());  // each sample's, once each
+  std::vector<std::vector<const std::string*>> keys(sentences.size());  // each sample's, once each
   int64_t slots = 0;
   for (size_t i = 0; i < sentences.size(); ++i) {
     for (const ScoredSentence& sentence : sentences[i]) {
       ++slots;
-      std::string key = sentence_key(sentence.text);
-      Carriers& carriers = by_key[key];
+      auto& [key, carriers] = *by_key.try_emplace(sentence_key(sentence.text)).first;
       if (!carriers.samples.empty() && carriers.samples.back() == static_cast<int64_t>(i)) continue;  // once a sample
       if (carriers.samples.empty()) carriers.text = sentence.text;
-      keys[i].push_back(std::move(key));
+      keys[i].push_back(&key);
       carriers.samples.push_back(static_cast<int64_t>(i));
       carriers.surprisals.push_back(sentence.surprisal);
     }
@@ -118,7 +118,7 @@ std::vector<RepeatedSentence> find_repeated_sentences(const std::vector<std::vec
     // In logs: e^-s underflows for long surprising sentences, and the excess is what is judged.
     const double log_share = std::log(static_cast<double>(count)) - std::log(static_cast<double>(slots));
     r.excess = log_share + r.surprisal;
-    r.rest_shared = rest_shared(keys, r.samples, key);
+    r.rest_shared = rest_shared(keys, r.samples, &key);
     r.flagged = r.excess >= options.min_excess && r.rest_shared < options.max_rest_shared;
     for (size_t c = 0; r.flagged && c < r.samples.size(); ++c) {
       if (log_share + r.surprisals[c] >= options.min_carrier_excess) r.flagged_samples.push_back(r.samples[c]);

@@ -202,7 +202,7 @@ std::string report_html(const ScanReport& r, const std::string& source) {
   html << "<h2>Clusters</h2><table><tr><th>scope</th><th>source</th><th>id</th><th>size</th><th>share</th><th>conductance</th><th>shift ratio</th><th>verdict</th></tr>";
   char cell[64];
   for (const auto& c : r.clusters) {
-    html << "<tr" << (c.flagged ? " class='f'" : "") << "><td>" << escape(c.scope) << "</td><td>" << c.id << "</td><td>" << c.size << "</td>";
+    html << "<tr" << (c.flagged ? " class='f'" : "") << "><td>" << escape(c.scope) << "</td><td>" << escape(c.source) << "</td><td>" << c.id << "</td><td>" << c.size << "</td>";
     std::snprintf(cell, sizeof cell, "<td>%.1f%%</td><td>%.3f</td>", 100 * c.share, c.conductance);
     html << cell << "<td>" << (c.ratio < 0 ? std::string("-") : fixed2(c.ratio))
          << "</td><td>" << escape(c.flagged ? "flagged: " + c.why : (c.candidate ? "measured, kept" : "")) << "</td></tr>";

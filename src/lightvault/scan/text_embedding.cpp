@@ -1,9 +1,9 @@
 #include "lightvault/scan/text_embedding.h"
 
 #include <algorithm>
-#include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "lightvault/eval/perplexity.h"
 #include "lightvault/model/load.h"
 #include "lightvault/runtime/batch.h"
 #include "lightvault/runtime/kv_cache.h"
@@ -96,19 +96,11 @@ std::vector<ScoredSentence> score_sentences(const Tokenizer& tokenizer, const st
   return scored;
 }
 
-// -log softmax(logits)[target], the softmax's sum taken in double.
-double surprisal_of(const float* logits, int vocab, int target) {
-  const float top = *std::max_element(logits, logits + vocab);
-  double sum = 0;
-  for (int v = 0; v < vocab; ++v) sum += std::exp(static_cast<double>(logits[v] - top));
-  return std::log(sum) - static_cast<double>(logits[target] - top);
-}
-
 }  // namespace
 
 Result<EmbeddedText> embed_samples(const Model& model, const std::vector<TextSample>& samples, int layer,
                                    Pooling pooling, const std::string& source,
-                                   const std::function<void(int64_t, int64_t)>& progress) {
+                                   const std::function<void(int64_t, int64_t)>& progress, bool with_sentences) {
   const ModelConfig& config = model.config;
   if (layer < 0) layer = config.n_layers() - 1;
   if (layer >= config.n_layers()) {
@@ -123,11 +115,11 @@ Result<EmbeddedText> embed_samples(const Model& model, const std::vector<TextSam
   data.dim = config.dim * (with_mean && with_max ? 2 : 1);
   data.rows = static_cast<int64_t>(samples.size());
   data.values.resize(static_cast<size_t>(data.rows) * data.dim);
-  out.sentences.resize(samples.size());
+  if (with_sentences) out.sentences.resize(samples.size());
   const bool labelled = std::all_of(samples.begin(), samples.end(), [](const TextSample& s) { return !s.label.empty(); });
   Transformer transformer(model);
   constexpr int kLogitRows = 64;  // logits are computed this many positions at a time
-  std::vector<float> x, logits(static_cast<size_t>(kLogitRows) * config.vocab_size);
+  std::vector<float> x, logits(with_sentences ? static_cast<size_t>(kLogitRows) * config.vocab_size : 0);
   std::vector<double> surprisal;
   for (size_t s = 0; s < samples.size(); ++s) {
     const std::string where = " (sample " + std::to_string(s) + ", line " + std::to_string(samples[s].line) + ")";
@@ -171,17 +163,19 @@ Result<EmbeddedText> embed_samples(const Model& model, const std::vector<TextSam
         for (int d = 0; d < config.dim; ++d) top[d] = std::max(top[d], x[t * config.dim + d]);
       }
     }
-    for (int l = layer + 1; l < config.n_layers(); ++l) transformer.run_layer(l, batch, caches, x.data());
-    surprisal.assign(tokens.size(), 0.0);
-    for (int from = 0; from + 1 < static_cast<int>(tokens.size()); from += kLogitRows) {
-      std::vector<int> rows;
-      for (int r = from; r < from + kLogitRows && r + 1 < static_cast<int>(tokens.size()); ++r) rows.push_back(r);
-      transformer.compute_logits(x.data(), rows, logits.data());
-      for (size_t i = 0; i < rows.size(); ++i) {
-        surprisal[rows[i] + 1] = surprisal_of(&logits[i * config.vocab_size], config.vocab_size, tokens[rows[i] + 1]);
+    if (with_sentences) {
+      for (int l = layer + 1; l < config.n_layers(); ++l) transformer.run_layer(l, batch, caches, x.data());
+      surprisal.assign(tokens.size(), 0.0);
+      for (int from = 0; from + 1 < static_cast<int>(tokens.size()); from += kLogitRows) {
+        std::vector<int> rows;
+        for (int r = from; r < from + kLogitRows && r + 1 < static_cast<int>(tokens.size()); ++r) rows.push_back(r);
+        transformer.compute_logits(x.data(), rows, logits.data());
+        for (size_t i = 0; i < rows.size(); ++i) {
+          surprisal[rows[i] + 1] = next_token_nll(&logits[i * config.vocab_size], config.vocab_size, tokens[rows[i] + 1]);
+        }
       }
+      out.sentences[s] = score_sentences(model.tokenizer, samples[s].text, tokens, surprisal);
     }
-    out.sentences[s] = score_sentences(model.tokenizer, samples[s].text, tokens, surprisal);
     if (labelled) data.labels.push_back(data.label_id(samples[s].label));
     if (progress) progress(static_cast<int64_t>(s + 1), data.rows);
   }
@@ -192,7 +186,7 @@ Result<EmbeddedText> embed_text_file(const std::string& path, TextFormat format,
   LV_ASSIGN_OR_RETURN(std::string content, read_file(path));
   LV_ASSIGN_OR_RETURN(auto samples, parse_text_samples(content, path, format));
   LV_ASSIGN_OR_RETURN(Model model, load_model(options.model, LoadOptions{options.tokenizer}));
-  return embed_samples(model, samples, options.layer, options.pooling, path, options.progress);
+  return embed_samples(model, samples, options.layer, options.pooling, path, options.progress, options.sentences);
 }
 
 }  // namespace lv::scan

@@ -46,6 +46,7 @@ struct TextEmbeddingOptions {
   std::string model, tokenizer;
   int layer = -1;  // 0-based; -1 the last
   Pooling pooling = Pooling::kMean;
+  bool sentences = true;  // also score the sentences (EmbeddedText::sentences)
   std::function<void(int64_t done, int64_t total)> progress;
 };
 
@@ -53,18 +54,19 @@ struct TextEmbeddingOptions {
 // their surprisal (repeated_sentences.h).
 struct EmbeddedText {
   Dataset data;
-  std::vector<std::vector<ScoredSentence>> sentences;  // per sample
+  std::vector<std::vector<ScoredSentence>> sentences;  // per sample; empty when not asked for
 };
 
 // Rows of model.config.dim floats (2 x dim for mean+max), one per sample, pooled over the
 // sample's tokens after BOS (BOS's state is the same in every sample); labels from the samples
-// when all have one. The same forward pass runs on to the logits and scores every sentence
-// that lies wholly within the model's context (seq_len tokens).
+// when all have one. With `with_sentences`, the same forward pass runs on past `layer` to the
+// logits and scores every sentence that lies wholly within the model's context (seq_len tokens).
 // Fails when the tokenizer does not cover the text (most of a sample's tokens unknown) or a
 // token lies outside the model's vocabulary.
 Result<EmbeddedText> embed_samples(const Model& model, const std::vector<TextSample>& samples, int layer,
                                    Pooling pooling, const std::string& source,
-                                   const std::function<void(int64_t, int64_t)>& progress = {});
+                                   const std::function<void(int64_t, int64_t)>& progress = {},
+                                   bool with_sentences = true);
 
 // Reads, loads the model and embeds.
 Result<EmbeddedText> embed_text_file(const std::string& path, TextFormat format, const TextEmbeddingOptions& options);

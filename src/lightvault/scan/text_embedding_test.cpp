@@ -124,15 +124,12 @@ TEST(ScanTextEmbedding, SentencesCarryTheSurprisalOfTheirTokens) {
 
   auto tokens = model.tokenizer.encode(text, true);
   ASSERT_TRUE(tokens.ok());
-  Transformer t(model);
-  Batch batch;
-  batch.add(0, tokens->data(), static_cast<int>(tokens->size()), 0);
-  KvCache cache(model.config, static_cast<int>(tokens->size()));
+  const std::vector<float> x = hidden_states_by_hand(model, text, model.config.n_layers() - 1);
   std::vector<int> rows;
   for (int r = 0; r + 1 < static_cast<int>(tokens->size()); ++r) rows.push_back(r);
   const int vocab = model.config.vocab_size;
   std::vector<float> logits(rows.size() * static_cast<size_t>(vocab));
-  t.forward(batch, {&cache}, rows, logits.data());
+  Transformer(model).compute_logits(x.data(), rows, logits.data());
   double expected = 0;
   for (size_t r = 0; r < rows.size(); ++r) {
     const int next = (*tokens)[r + 1];
@@ -147,6 +144,11 @@ TEST(ScanTextEmbedding, SentencesCarryTheSurprisalOfTheirTokens) {
     total += s.surprisal;
   }
   EXPECT_NEAR(total, expected, 1e-4 * expected);
+  // Without sentences the rows are the same and no sentence is scored.
+  auto rows_only = embed_samples(model, {{text, "", 1}, {"a cat", "", 2}}, 0, Pooling::kMean, "s.txt", {}, false);
+  ASSERT_TRUE(rows_only.ok());
+  EXPECT_TRUE(rows_only->sentences.empty());
+  EXPECT_EQ(rows_only->data.values, embedded->data.values);
 }
 
 }  // namespace
